@@ -1,0 +1,1 @@
+// JSONDiff: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// ScorerState: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// SocketIOClient: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// SocketIOProtocol: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// SocketIOServer: placeholder until its issue lands.

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct StateTee: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "statetee",
+        abstract: "Migrate a live Socket.IO state server to its rewrite without downtime.",
+        subcommands: []
+    )
+}

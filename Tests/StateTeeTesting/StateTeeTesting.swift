@@ -1,0 +1,1 @@
+// Shared helpers for StateTee's test targets (live servers, subprocesses, waiting on events).
