@@ -83,6 +83,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Compare",
+            dependencies: [
+                "JSONDiff",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Engine",
             dependencies: [
                 "ScorerState", "SocketIOServer", "Storage",
@@ -97,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "statetee",
             dependencies: [
-                "Engine", "SocketIOServer", "SocketIOClient", "JSONDiff",
+                "Engine", "SocketIOServer", "SocketIOClient", "JSONDiff", "Compare",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -135,5 +143,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
+        .testTarget(name: "CompareTests", dependencies: ["Compare"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,1 @@
+// Compare: placeholder until its issue lands.
