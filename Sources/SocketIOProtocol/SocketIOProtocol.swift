@@ -1,1 +1,0 @@
-// SocketIOProtocol: placeholder until its issue lands.
