@@ -13,6 +13,13 @@ public enum CodecBenchmark {
         public var encodedBytes: Int
         /// UTF-8 bytes of one encoded frame.
         public var packetBytes: Int
+
+        public init(encodedPackets: Int = 0, decodedPackets: Int = 0, encodedBytes: Int = 0, packetBytes: Int = 0) {
+            self.encodedPackets = encodedPackets
+            self.decodedPackets = decodedPackets
+            self.encodedBytes = encodedBytes
+            self.packetBytes = packetBytes
+        }
     }
 
     /// A full served game state, as the legacy broadcasts it mid-game.
@@ -51,19 +58,54 @@ public enum CodecBenchmark {
     /// The benchmark packet: `42["game_state_update",{...}]`.
     public static let samplePacket = SocketIOPacket.event("game_state_update", [sampleState])
 
-    /// Encodes and decodes `samplePacket` `iterations` times.
+    /// The WebSocket frame of `samplePacket`.
+    public static var sampleFrame: WebSocketContent {
+        EngineIOCodec.encodeWebSocket(.message(SocketIOCodec.encodeText(samplePacket)))
+    }
+
+    /// Encodes `samplePacket` to its Engine.IO WebSocket frame `iterations` times.
+    public static func encode(iterations: Int) -> Result {
+        let packet = samplePacket
+        var result = Result(encodedPackets: 0, decodedPackets: 0, encodedBytes: 0, packetBytes: 0)
+        for _ in 0..<max(0, iterations) {
+            for payload in SocketIOCodec.encode(packet) {
+                if case .text(let text) = EngineIOCodec.encodeWebSocket(EngineIOPacket(kind: .message, payload: payload)) {
+                    result.packetBytes = text.utf8.count
+                    result.encodedBytes += result.packetBytes
+                }
+            }
+            result.encodedPackets += 1
+        }
+        return result
+    }
+
+    /// Decodes the frame of `samplePacket` back to a `SocketIOPacket` `iterations` times.
+    public static func decode(iterations: Int) throws(ProtocolError) -> Result {
+        let frame = sampleFrame
+        var bytes = 0
+        if case .text(let text) = frame { bytes = text.utf8.count }
+        var result = Result(encodedPackets: 0, decodedPackets: 0, encodedBytes: 0, packetBytes: bytes)
+        var decoder = SocketIODecoder()
+        for _ in 0..<max(0, iterations) {
+            let engine = try EngineIOCodec.decodeWebSocket(frame)
+            if let decoded = try decoder.decode(engine.payload), decoded.eventName == "game_state_update" {
+                result.decodedPackets += 1
+            }
+        }
+        return result
+    }
+
+    /// Encodes and decodes `samplePacket` `iterations` times (a full round trip each time).
     public static func run(iterations: Int) throws(ProtocolError) -> Result {
         let packet = samplePacket
         var result = Result(encodedPackets: 0, decodedPackets: 0, encodedBytes: 0, packetBytes: 0)
         var decoder = SocketIODecoder()
         for _ in 0..<max(0, iterations) {
-            // Encode: Socket.IO text, then the Engine.IO WebSocket frame.
             var frames: [WebSocketContent] = []
             for payload in SocketIOCodec.encode(packet) {
                 frames.append(EngineIOCodec.encodeWebSocket(EngineIOPacket(kind: .message, payload: payload)))
             }
             result.encodedPackets += 1
-            // Decode: frame to Engine.IO packet, then Socket.IO packet.
             for frame in frames {
                 if case .text(let text) = frame {
                     result.encodedBytes += text.utf8.count

@@ -85,5 +85,10 @@ import Testing
         #expect((800...1600).contains(result.packetBytes))
         #expect(result.encodedBytes == 50 * result.packetBytes)
         #expect(try CodecBenchmark.run(iterations: 0).decodedPackets == 0)
+        let encoded = CodecBenchmark.encode(iterations: 20)
+        #expect(encoded.encodedPackets == 20 && encoded.encodedBytes == 20 * result.packetBytes)
+        let decoded = try CodecBenchmark.decode(iterations: 20)
+        #expect(decoded.decodedPackets == 20 && decoded.packetBytes == result.packetBytes)
+        #expect(try SocketIOCodec.decodeText(SocketIOCodec.encodeText(CodecBenchmark.samplePacket)).packet == CodecBenchmark.samplePacket)
     }
 }
