@@ -143,7 +143,11 @@ let package = Package(
             dependencies: ["SocketIOServer", "SocketIOClient", "StateTeeTesting"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "CompareTests", dependencies: ["Compare"], swiftSettings: swiftSettings),
     ]
 )
