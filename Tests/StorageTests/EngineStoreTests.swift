@@ -264,6 +264,35 @@ struct EngineStoreTests {
         }
     }
 
+    @Test func concurrentCommitsGetUniqueContiguousSequences() async throws {
+        try await withTemporaryDirectory { dir in
+            // Given a file store
+            let store = try EngineStore.open(inDirectory: dir)
+
+            // When 40 commits race from a task group
+            let sequences = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for i in 0..<40 {
+                    group.addTask {
+                        try await store.commit(
+                            JournalEntry(time: at(Double(i)), event: "e\(i)"),
+                            resultingState: defaultState().setting("/player1/cp", .int(i)))
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+
+            // Then each got its own sequence, and the current state is the last committed one
+            #expect(sequences.sorted() == (1...40).map { Int64($0) })
+            let journal = try await store.journal(after: 0)
+            #expect(journal.map(\.sequence) == (1...40).map { Int64($0) })
+            let last = try #require(journal.last)
+            let current = try #require(try await store.loadCurrent())
+            #expect(current.sequence == 40)
+            #expect(current.stateHash == last.stateHash)
+            try await store.close()
+        }
+    }
+
     @Test func corruptStoredJSONIsATypedError() async throws {
         // Given a store with two journal entries
         let store = try EngineStore.inMemory()

@@ -160,6 +160,8 @@ struct ProxyStoreTests {
             #expect(try await reopened.roleHistory().map(\.reason) == ["rollback", "switchover"])
             #expect(back.previous == .engine)
             try await reopened.close()
+            try await reopened.close()
+            await #expect(throws: StorageError.closed) { try await reopened.roles() }
         }
     }
 
