@@ -1,1 +1,0 @@
-// SocketIOServer: placeholder until its issue lands.
