@@ -55,9 +55,41 @@ extension JSONValue {
         }
     }
 
-    var pythonRepr: String {
-        if case .string(let s) = self { return "'\(s)'" }
+    /// Python's `repr(x)`: strings quoted and escaped as Python does
+    /// (`'a'`, `"it's"`, `'a\\nb'`), everything else as ``pythonStr``.
+    public var pythonRepr: String {
+        if case .string(let s) = self { return JSONValue.pythonStringRepr(s) }
         return pythonStr
+    }
+
+    /// `repr(str)`: single quotes unless the text holds `'` and no `"`;
+    /// backslash, the quote, `\t` `\n` `\r` escaped; other non-printable
+    /// characters as `\xNN`, `\uNNNN` or `\UNNNNNNNN`.
+    static func pythonStringRepr(_ s: String) -> String {
+        let scalars = s.unicodeScalars
+        let quote: Unicode.Scalar = scalars.contains("'") && !scalars.contains("\"") ? "\"" : "'"
+        var out = String(quote)
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\t": out += "\\t"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            default:
+                if scalar == quote {
+                    out += "\\" + String(quote)
+                } else if scalar.isPythonPrintable {
+                    out.unicodeScalars.append(scalar)
+                } else {
+                    let hex = String(scalar.value, radix: 16)
+                    let width = scalar.value < 0x100 ? 2 : scalar.value < 0x10000 ? 4 : 8
+                    let prefix = width == 2 ? "\\x" : width == 4 ? "\\u" : "\\U"
+                    out += prefix + String(repeating: "0", count: width - hex.count) + hex
+                }
+            }
+        }
+        out.unicodeScalars.append(quote)
+        return out
     }
 
     /// A number as Python compares numbers (bools are ints).
@@ -131,6 +163,22 @@ extension JSONValue {
         }
         guard !digits.isEmpty, digits.count <= JSONParser.maxIntegerDigits else { return nil }
         return BigDecimal.value(sign + digits)
+    }
+}
+
+extension Unicode.Scalar {
+    /// Python's `str.isprintable` for one character: not in the Unicode
+    /// categories Other (Cc, Cf, Cs, Co, Cn) or Separator (Zl, Zp, Zs), except
+    /// the ASCII space.
+    var isPythonPrintable: Bool {
+        if self == " " { return true }
+        switch properties.generalCategory {
+        case .control, .format, .surrogate, .privateUse, .unassigned,
+            .lineSeparator, .paragraphSeparator, .spaceSeparator:
+            return false
+        default:
+            return true
+        }
     }
 }
 

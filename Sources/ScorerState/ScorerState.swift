@@ -1,1 +1,0 @@
-// ScorerState: placeholder until its issue lands.
