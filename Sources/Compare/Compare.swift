@@ -1,1 +1,0 @@
-// Compare: placeholder until its issue lands.
