@@ -333,6 +333,7 @@ struct Reader {
             case Tag.Name.float.rawValue: return "a number (\(scalar.string))"
             case Tag.Name.str.rawValue: return "a string ('\(scalar.string)')"
             case Tag.Name.timestamp.rawValue: return "a timestamp (\(scalar.string))"
+            case Tag.Name.merge.rawValue: return "a merge key (<<)"
             default: return "a \(node.tag.rawValue) value"
             }
         }

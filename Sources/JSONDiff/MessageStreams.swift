@@ -131,8 +131,13 @@ extension RulesEvaluator {
             }
         }
         for (i, j) in pairs { comparePair(i, j, reordered: false) }
+        // Unaligned shadow messages by name, in order, for pairing the reordered ones.
+        var unalignedShadow: [String: [Int]] = [:]
+        for j in stride(from: m - 1, through: 0, by: -1) where !shadowUsed[j] {
+            unalignedShadow[shadow[j].name, default: []].append(j)
+        }
         for i in 0..<n where !primaryUsed[i] {
-            if let j = (0..<m).first(where: { !shadowUsed[$0] && shadow[$0].name == primary[i].name }) {
+            if let j = unalignedShadow[primary[i].name]?.popLast() {
                 comparePair(i, j, reordered: true)
             }
         }

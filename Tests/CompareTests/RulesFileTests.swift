@@ -131,6 +131,8 @@ func parseError(_ yaml: String) -> RulesFileError? {
         ("version: 2\n", "rules.yaml:1:10: 'version' must be 1"),
         ("numeric_equality: loose\n", "rules.yaml:1:19: 'numeric_equality' must be 'numeric' or 'strict', found 'loose'"),
         ("5: x\n", "rules.yaml:1:1: a key must be a string, found an integer (5)"),
+        ("base: &b {}\n<<: *b\n", "rules.yaml:1:1: unknown key 'base' (expected one of: version, numeric_equality, ignore, tolerance, clock, adopt, known, readiness)"),
+        ("<<: {ignore: []}\n", "rules.yaml:1:1: a key must be a string, found a merge key (<<)"),
         ("ignore: []\nignore: []\n", "rules.yaml:1:1: duplicate key 'ignore'"),
         ("ignore: [\n", "rules.yaml:2:1: YAML syntax error: did not find expected node content (while parsing a flow node at line 2, column 1)"),
         ("ignore:\n  - /a\n - /b\n", "rules.yaml:3:2: YAML syntax error: did not find expected key (while parsing a block mapping at line 1, column 1)"),
@@ -140,6 +142,19 @@ func parseError(_ yaml: String) -> RulesFileError? {
     func refusesMalformedFiles(_ yaml: String, _ expected: String) {
         let error = parseError(yaml)
         #expect(error?.description == expected)
+    }
+
+    @Test func aliasesAreResolved() throws {
+        let rules = try RulesFile.parse(yaml: """
+            readiness: &r {min_consecutive_clean: 3}
+            known:
+              - id: a
+                path: /x
+                reason: r
+                when: {primary: *r}
+            """, fileName: "rules.yaml")
+        #expect(rules.readiness.minConsecutiveClean == 3)
+        #expect(rules.known.first?.condition?.primary == ["min_consecutive_clean": 3])
     }
 
     @Test func errorsAreEquatableAndLabelled() {
