@@ -32,10 +32,15 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     @discardableResult
     public mutating func removeValue(forKey key: String) -> JSONValue? { storage.removeValue(forKey: key) }
 
-    public func makeIterator() -> AnyIterator<Element> {
-        var inner = storage.makeIterator()
-        return AnyIterator { inner.next().map { (key: $0.key, value: $0.value) } }
+    public struct Iterator: IteratorProtocol {
+        var inner: OrderedDictionary<String, JSONValue>.Iterator
+        public mutating func next() -> Element? {
+            guard let (key, value) = inner.next() else { return nil }
+            return (key: key, value: value)
+        }
     }
+
+    public func makeIterator() -> Iterator { Iterator(inner: storage.makeIterator()) }
 
     public static func == (a: JSONObject, b: JSONObject) -> Bool {
         guard a.count == b.count else { return false }
