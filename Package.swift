@@ -88,6 +88,8 @@ let package = Package(
             dependencies: [
                 "JSONDiff",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -96,6 +98,7 @@ let package = Package(
             dependencies: [
                 "ScorerState", "SocketIOServer", "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -149,5 +152,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CompareTests", dependencies: ["Compare"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: ["Engine", "Compare", "SocketIOClient", "StateTeeTesting"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
