@@ -105,11 +105,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .target(
+            name: "Tee",
+            dependencies: [
+                "Compare", "Engine", "SocketIOServer", "SocketIOClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: the executable
         .executableTarget(
             name: "statetee",
             dependencies: [
-                "Engine", "SocketIOServer", "SocketIOClient", "JSONDiff", "Compare",
+                "Tee", "Engine", "Storage", "SocketIOServer", "SocketIOClient", "JSONDiff", "Compare",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -152,6 +166,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CompareTests", dependencies: ["Compare"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TeeTests",
+            dependencies: ["Tee", "Storage", "SocketIOClient", "StateTeeTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EngineTests",
             dependencies: ["Engine", "Compare", "SocketIOClient", "StateTeeTesting"],

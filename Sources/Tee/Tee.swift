@@ -1,0 +1,1 @@
+// Tee: placeholder until its issue lands.
