@@ -51,7 +51,8 @@ extension JSONValue {
             if d.isNaN { "nan" } else if d.isInfinite { d < 0 ? "-inf" : "inf" } else { JSONValue.format(d) }
         case .string(let s): s
         case .array(let a): "[" + a.map(\.pythonRepr).joined(separator: ", ") + "]"
-        case .object(let o): "{" + o.map { "'\($0.key)': \($0.value.pythonRepr)" }.joined(separator: ", ") + "}"
+        case .object(let o):
+            "{" + o.map { "\(JSONValue.pythonStringRepr($0.key)): \($0.value.pythonRepr)" }.joined(separator: ", ") + "}"
         }
     }
 

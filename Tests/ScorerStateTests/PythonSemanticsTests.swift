@@ -32,6 +32,7 @@ struct PythonSemanticsTests {
             (.bool(true), "True"),
             (JSONValue.array(["a", "b'"]), "['a', \"b'\"]"),
             (JSONValue.object(["k": "v", "n": nil, "f": 2.0]), "{'k': 'v', 'n': None, 'f': 2.0}"),
+            (JSONValue.object(["it's": 1]), "{\"it's\": 1}"),
         ])
     func nameFormatting(_ name: JSONValue, _ text: String) {
         var game = ScorerGame()

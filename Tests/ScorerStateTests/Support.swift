@@ -78,6 +78,9 @@ struct EventCase: CustomTestStringConvertible, Sendable {
     /// broadcast of the served state, which is the final state here unless
     /// stated otherwise).
     var saves: [JSONValue] = []
+    /// The served state those broadcasts carry, when it is not the final
+    /// state (`start_game` starts the timer after its save).
+    var served: JSONValue? = nil
     /// Other emissions, in order, after the saves' broadcasts.
     var extra: [ScorerAction] = []
     /// ACK arguments (nil: none).
@@ -97,7 +100,7 @@ func check(_ c: EventCase, sourceLocation: SourceLocation = #_sourceLocation) {
     var actions: [ScorerAction] = []
     for saved in c.saves {
         actions.append(.save(saved))
-        actions.append(.broadcast(event: "game_state_update", payload: c.expected))
+        actions.append(.broadcast(event: "game_state_update", payload: c.served ?? c.expected))
     }
     actions += c.extra
     #expect(outcome.actions == actions, sourceLocation: sourceLocation)
