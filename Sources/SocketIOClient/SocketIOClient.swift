@@ -1,1 +1,478 @@
-// SocketIOClient: placeholder until its issue lands.
+import AsyncHTTPClient
+import HTTPTypes
+import JSONValue
+import Logging
+import NIOCore
+import SocketIOProtocol
+import WSClient
+
+/// A Socket.IO v5 client (Engine.IO v4 over WebSocket or long-polling) with
+/// heartbeats, automatic reconnect with backoff, acks, binary attachments and
+/// raw packet access for relays.
+///
+/// Lifetime is structured: ``run()`` connects and keeps the connection (and
+/// its reconnects) going until ``disconnect()``, a final error, or task
+/// cancellation. Run it in a task group, or use
+/// ``withConnection(configuration:httpClient:logger:_:)`` which runs it
+/// around a closure:
+///
+/// ```swift
+/// try await SocketIOClient.withConnection(configuration: .init(url: "http://127.0.0.1:6969")) { client in
+///     try await client.emit("request_game_state", [])
+///     for await event in client.events { ... }
+/// }
+/// ```
+///
+/// Sending (``emit(_:_:attachments:)``, ``send(_:)``) only queues: packets are
+/// written in order by the connection's writer. While not connected they wait
+/// in a buffer that is flushed after the next Socket.IO CONNECT (unless
+/// ``Configuration/bufferWhileDisconnected`` is off). Ack ids are allocated
+/// from 0 per client; a relay that sends its own ids with ``send(_:)`` should
+/// not also use ``emitWithAck(_:_:attachments:timeout:)``.
+public actor SocketIOClient {
+    public nonisolated let configuration: Configuration
+    /// Everything that happens, in order. Single consumer; unbounded; finishes when ``run()`` ends.
+    public nonisolated let events: AsyncStream<Event>
+    private nonisolated let eventSink: AsyncStream<Event>.Continuation
+    private nonisolated let http: HTTPClient
+    private nonisolated let logger: Logger
+
+    /// One Engine.IO connection attempt and, once connected, its session.
+    private struct Connection {
+        let id: Int
+        let outbound: AsyncStream<[EngineIOPacket]>.Continuation
+        let started: ContinuousClock.Instant
+        var handshake: EngineIOHandshake?
+        var lastPing: ContinuousClock.Instant
+        var sid: String?
+        var decoder = SocketIODecoder()
+        var end: SessionEnd?
+    }
+
+    private enum RunState { case idle, running, finished }
+
+    private var runState = RunState.idle
+    private var stopRequested = false
+    private var connection: Connection?
+    private var connectionCounter = 0
+    private var sendBuffer: [SocketIOPacket] = []
+    private var pendingAcks: [Int: CheckedContinuation<SocketIOPacket, any Error>] = [:]
+    private var nextAckID = 0
+    private var connectWaiters: [CheckedContinuation<String, any Error>] = []
+    private var stopWaiter: CheckedContinuation<Void, Never>?
+
+    /// The Socket.IO session id while connected.
+    public private(set) var sid: String?
+    /// The Engine.IO handshake of the current connection.
+    public var handshake: EngineIOHandshake? { connection?.handshake }
+    /// Whether the namespace is connected now.
+    public var isConnected: Bool { sid != nil }
+
+    public init(configuration: Configuration, httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "statetee.socketio-client")) {
+        self.configuration = configuration
+        (self.events, self.eventSink) = AsyncStream.makeStream(of: Event.self)
+        self.http = httpClient
+        var logger = logger
+        logger[metadataKey: "statetee.url"] = .string(configuration.url)
+        logger[metadataKey: "statetee.transport"] = .string(configuration.transport.rawValue)
+        self.logger = logger
+    }
+
+    /// Creates a client, runs it, waits for the first connect, runs `body`, then
+    /// disconnects and waits for ``run()`` to end. Throws the connect failure if
+    /// the first connection fails.
+    public static func withConnection<Result>(
+        configuration: Configuration,
+        httpClient: HTTPClient = .shared,
+        logger: Logger = Logger(label: "statetee.socketio-client"),
+        _ body: (SocketIOClient) async throws -> Result
+    ) async throws -> Result {
+        let client = SocketIOClient(configuration: configuration, httpClient: httpClient, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            do {
+                _ = try await client.waitUntilConnected()
+                let result = try await body(client)
+                await client.disconnect()
+                try await group.waitForAll()
+                return result
+            } catch {
+                await client.disconnect()
+                group.cancelAll()
+                // Prefer run()'s own failure (e.g. a connect error) over the waiter's `.stopped`.
+                if (error as? SocketIOClientError) == .stopped, let runError = await Self.firstError(of: &group) {
+                    throw runError
+                }
+                throw error
+            }
+        }
+    }
+
+    private static func firstError(of group: inout ThrowingTaskGroup<Void, any Error>) async -> (any Error)? {
+        do { try await group.waitForAll() } catch { return error }
+        return nil
+    }
+
+    // MARK: - Running
+
+    /// Connects and keeps connected (reconnecting per the policy) until
+    /// ``disconnect()``, a server disconnect, a connect error, giving up, or
+    /// cancellation. Returns normally for the first two and for cancellation.
+    public func run() async throws {
+        guard runState == .idle else { throw SocketIOClientError.alreadyRunning }
+        runState = .running
+        defer { finishRun() }
+        try configuration.validate()
+        let policy = configuration.reconnect
+        var attempt = 0
+        var everConnected = false
+        while !stopRequested, !Task.isCancelled {
+            if attempt > 0 {
+                if !policy.enabled || (policy.maxAttempts.map { attempt > $0 } ?? false) {
+                    throw SocketIOClientError.reconnectFailed(attempts: attempt - 1)
+                }
+                logger.debug("Reconnecting", metadata: ["statetee.attempt": "\(attempt)"])
+                eventSink.yield(.reconnecting(attempt: attempt))
+                if await waitForStop(upTo: policy.delay(attempt: attempt)) { break }
+            }
+            let (end, wasConnected) = await connectOnce()
+            if wasConnected { everConnected = true }
+            switch end {
+            case .clientDisconnect:
+                if wasConnected { eventSink.yield(.disconnected(.clientDisconnect)) }
+                return
+            case .serverDisconnect:
+                logger.debug("Server disconnected the client")
+                eventSink.yield(.disconnected(.serverDisconnect))
+                return
+            case .connectError(let data):
+                logger.debug("Server refused the connection", metadata: ["statetee.data": "\(data)"])
+                eventSink.yield(.connectError(data))
+                throw SocketIOClientError.connectError(data)
+            case .lost(let reason, let error):
+                if stopRequested || Task.isCancelled {
+                    if wasConnected { eventSink.yield(.disconnected(.clientDisconnect)) }
+                    return
+                }
+                if wasConnected {
+                    logger.debug(
+                        "Connection lost",
+                        metadata: ["statetee.reason": "\(reason.rawValue)", "statetee.error": "\(error.map { "\($0)" } ?? "-")"])
+                    eventSink.yield(.disconnected(reason))
+                    attempt = 1
+                } else {
+                    logger.debug("Connect attempt failed", metadata: ["statetee.error": "\(error.map { "\($0)" } ?? reason.rawValue)"])
+                    if !everConnected, !policy.retryInitialConnect {
+                        throw error ?? SocketIOClientError.connectTimeout
+                    }
+                    attempt += 1
+                }
+            }
+        }
+    }
+
+    /// Sends a Socket.IO DISCONNECT (when connected), closes the transport and
+    /// makes ``run()`` return. Safe to call at any time, more than once.
+    public func disconnect() {
+        stopRequested = true
+        if let connection {
+            if connection.sid != nil {
+                connection.outbound.yield([.message(SocketIOCodec.encodeText(.disconnect(namespace: configuration.namespace)))])
+            }
+            connection.outbound.finish()
+        }
+        stopWaiter?.resume()
+        stopWaiter = nil
+    }
+
+    /// Waits for the namespace to be connected and returns the sid; throws
+    /// ``SocketIOClientError/stopped`` if ``run()`` ends first.
+    public func waitUntilConnected() async throws -> String {
+        if let sid { return sid }
+        guard runState != .finished else { throw SocketIOClientError.stopped }
+        return try await withCheckedThrowingContinuation { connectWaiters.append($0) }
+    }
+
+    // MARK: - Sending
+
+    /// Emits an event to the configured namespace (queued; see the type's notes).
+    public func emit(_ event: String, _ args: [JSONValue], attachments: [[UInt8]] = []) throws {
+        try send(.event(event, args, namespace: configuration.namespace, attachments: attachments))
+    }
+
+    /// Emits an event with an ack id and waits for the ack's arguments.
+    public func emitWithAck(_ event: String, _ args: [JSONValue], attachments: [[UInt8]] = [], timeout: Duration)
+        async throws -> [JSONValue]
+    {
+        try await emitWithAckPacket(event, args, attachments: attachments, timeout: timeout).eventArguments
+    }
+
+    /// Like ``emitWithAck(_:_:attachments:timeout:)`` but returns the whole ack
+    /// packet (with binary attachments, if any).
+    public func emitWithAckPacket(_ event: String, _ args: [JSONValue], attachments: [[UInt8]] = [], timeout: Duration)
+        async throws -> SocketIOPacket
+    {
+        let id = nextAckID
+        nextAckID += 1
+        let packet = SocketIOPacket.event(event, args, namespace: configuration.namespace, id: id, attachments: attachments)
+        return try await withThrowingTaskGroup(of: SocketIOPacket?.self) { group in
+            group.addTask { try await self.sendAwaitingAck(packet, id: id) }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                await self.failAck(id, with: Task.isCancelled ? CancellationError() : SocketIOClientError.ackTimeout)
+                return nil
+            }
+            while let result = try await group.next() {
+                if let ack = result {
+                    group.cancelAll()
+                    return ack
+                }
+            }
+            throw SocketIOClientError.ackTimeout
+        }
+    }
+
+    /// Answers a server event that carried an ack id.
+    public func ack(_ id: Int, _ args: [JSONValue], attachments: [[UInt8]] = []) throws {
+        try send(.ack(args, id: id, namespace: configuration.namespace, attachments: attachments))
+    }
+
+    /// Sends any Socket.IO packet as it is (for relays); queued like ``emit(_:_:attachments:)``.
+    public func send(_ packet: SocketIOPacket) throws {
+        if let connection, connection.sid != nil {
+            connection.outbound.yield(Self.frames(packet))
+        } else if configuration.bufferWhileDisconnected, runState != .finished, !stopRequested {
+            sendBuffer.append(packet)
+        } else {
+            throw SocketIOClientError.notConnected
+        }
+    }
+
+    private func sendAwaitingAck(_ packet: SocketIOPacket, id: Int) async throws -> SocketIOPacket {
+        try await withCheckedThrowingContinuation { continuation in
+            do {
+                try send(packet)
+                pendingAcks[id] = continuation
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    private func failAck(_ id: Int, with error: any Error) {
+        pendingAcks.removeValue(forKey: id)?.resume(throwing: error)
+    }
+
+    private static func frames(_ packet: SocketIOPacket) -> [EngineIOPacket] {
+        SocketIOCodec.encode(packet).map { EngineIOPacket(kind: .message, payload: $0) }
+    }
+
+    // MARK: - One connection
+
+    /// Opens one Engine.IO connection and runs it to its end.
+    private func connectOnce() async -> (SessionEnd, wasConnected: Bool) {
+        connectionCounter += 1
+        let id = connectionCounter
+        let (outbound, continuation) = AsyncStream.makeStream(of: [EngineIOPacket].self)
+        let now = ContinuousClock.now
+        connection = Connection(id: id, outbound: continuation, started: now, lastPing: now)
+        if stopRequested { continuation.finish() }
+        logger.debug("Connecting", metadata: ["statetee.connection": "\(id)"])
+
+        let end: SessionEnd
+        do {
+            switch configuration.transport {
+            case .websocket:
+                end = try await runWebSocket(id: id, outbound: outbound)
+            case .polling:
+                let transport = try await PollingTransport.open(configuration: configuration, http: http, logger: logger)
+                end = await runSession(id: id, transport: transport, outbound: outbound)
+            }
+        } catch {
+            end = .lost(.transportError, error)
+        }
+        let wasConnected = connection?.sid != nil
+        continuation.finish()
+        connection = nil
+        sid = nil
+        return (end, wasConnected)
+    }
+
+    private nonisolated func runWebSocket(id: Int, outbound: AsyncStream<[EngineIOPacket]>) async throws -> SessionEnd {
+        var headers = HTTPFields()
+        for (name, value) in configuration.headers {
+            if let fieldName = HTTPField.Name(name) { headers.append(HTTPField(name: fieldName, value: value)) }
+        }
+        let frameSize = max(configuration.maxPayload, 1 << 14)
+        let wsConfiguration = WebSocketClientConfiguration(
+            maxFrameSize: frameSize, additionalHeaders: headers, closeTimeout: configuration.closeTimeout)
+        let maxMessageSize = configuration.maxPayload
+        try await WebSocketClient.connect(
+            url: try configuration.webSocketURL(), configuration: wsConfiguration, logger: logger
+        ) { inbound, outboundWriter, _ in
+            let transport = WebSocketTransport(inbound: inbound, outbound: outboundWriter, maxMessageSize: maxMessageSize)
+            let end = await self.runSession(id: id, transport: transport, outbound: outbound)
+            await self.record(end, id: id)
+        }
+        return await takeEnd(id: id) ?? .lost(.transportClose, nil)
+    }
+
+    private func record(_ end: SessionEnd, id: Int) {
+        if connection?.id == id { connection?.end = end }
+    }
+
+    private func takeEnd(id: Int) -> SessionEnd? {
+        guard connection?.id == id else { return nil }
+        return connection?.end
+    }
+
+    /// Reader, writer and watchdog of one connection; the first to finish ends it.
+    private nonisolated func runSession(
+        id: Int, transport: some EngineIOTransport, outbound: AsyncStream<[EngineIOPacket]>
+    ) async -> SessionEnd {
+        await withTaskGroup(of: SessionEnd.self) { group in
+            group.addTask {
+                await transport.readLoop { packet in await self.received(packet, id: id) }
+            }
+            group.addTask {
+                do {
+                    for await packets in outbound { try await transport.write(packets) }
+                } catch {
+                    return .lost(.transportError, error)
+                }
+                await transport.closeByClient()
+                return .clientDisconnect
+            }
+            group.addTask { await self.watchdog(id: id) }
+            let end = await group.next() ?? .lost(.transportClose, nil)
+            group.cancelAll()
+            return end
+        }
+    }
+
+    /// Ends the connection when the handshake or a ping is overdue.
+    private nonisolated func watchdog(id: Int) async -> SessionEnd {
+        let clock = ContinuousClock()
+        while !Task.isCancelled {
+            guard let (deadline, connected) = await watchdogDeadline(id: id) else { return .lost(.transportClose, nil) }
+            if clock.now >= deadline {
+                return connected ? .lost(.pingTimeout, nil) : .lost(.transportError, SocketIOClientError.connectTimeout)
+            }
+            do { try await clock.sleep(until: deadline) } catch { return .lost(.transportClose, nil) }
+        }
+        return .lost(.transportClose, nil)
+    }
+
+    private func watchdogDeadline(id: Int) -> (ContinuousClock.Instant, connected: Bool)? {
+        guard let connection, connection.id == id else { return nil }
+        if connection.sid != nil, let handshake = connection.handshake {
+            return (connection.lastPing + .milliseconds(handshake.pingInterval + handshake.pingTimeout), true)
+        }
+        return (connection.started + configuration.connectTimeout, false)
+    }
+
+    // MARK: - Receiving
+
+    private func received(_ packet: EngineIOPacket, id: Int) -> ReadDecision {
+        guard var connection, connection.id == id else { return .stop(.lost(.transportClose, nil)) }
+        defer { if self.connection?.id == id { self.connection = connection } }
+        switch packet.kind {
+        case .open:
+            do {
+                connection.handshake = try packet.handshake()
+            } catch {
+                return .stop(.lost(.parseError, SocketIOClientError.invalidHandshake))
+            }
+            connection.lastPing = .now
+            logger.debug("Engine.IO open", metadata: ["statetee.eio-sid": "\(connection.handshake?.sid ?? "")"])
+            let connect = SocketIOPacket.connect(namespace: configuration.namespace, data: configuration.auth)
+            connection.outbound.yield([.message(SocketIOCodec.encodeText(connect))])
+        case .ping:
+            connection.lastPing = .now
+            connection.outbound.yield([.pong(packet.text ?? "")])
+        case .close:
+            return .stop(.lost(.transportClose, nil))
+        case .message:
+            let decoded: SocketIOPacket?
+            do { decoded = try connection.decoder.decode(packet.payload) } catch {
+                return .stop(.lost(.parseError, SocketIOClientError.protocolError(error)))
+            }
+            if let decoded { return received(decoded, connection: &connection) }
+        case .pong, .upgrade, .noop:
+            break
+        }
+        return .continue
+    }
+
+    private func received(_ packet: SocketIOPacket, connection: inout Connection) -> ReadDecision {
+        logger.trace("Packet received", metadata: ["statetee.packet": "\(packet)"])
+        guard packet.namespace == configuration.namespace else { return .continue }
+        switch packet.kind {
+        case .connect:
+            guard connection.sid == nil else { return .continue }
+            let sid = packet.data?["sid"]?.stringValue ?? ""
+            connection.sid = sid
+            connection.lastPing = .now
+            self.sid = sid
+            logger.debug("Connected", metadata: ["statetee.sid": "\(sid)"])
+            eventSink.yield(.connected(sid: sid))
+            for waiter in connectWaiters { waiter.resume(returning: sid) }
+            connectWaiters = []
+            let buffered = sendBuffer
+            sendBuffer = []
+            for packet in buffered { connection.outbound.yield(Self.frames(packet)) }
+        case .connectError:
+            return .stop(.connectError(packet.data ?? .null))
+        case .disconnect:
+            return .stop(.serverDisconnect)
+        case .event, .binaryEvent:
+            if configuration.rawPackets {
+                eventSink.yield(.packet(packet))
+            } else if let name = packet.eventName {
+                eventSink.yield(.event(name: name, args: packet.eventArguments, attachments: packet.attachments, ackID: packet.id))
+            }
+        case .ack, .binaryAck:
+            if let id = packet.id, let waiter = pendingAcks.removeValue(forKey: id) {
+                waiter.resume(returning: packet)
+            } else if configuration.rawPackets {
+                eventSink.yield(.packet(packet))
+            }
+        }
+        return .continue
+    }
+
+    // MARK: - Ending
+
+    /// Sleeps for `delay` unless ``disconnect()`` comes first; true when it did.
+    private func waitForStop(upTo delay: Duration) async -> Bool {
+        if stopRequested { return true }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: delay) }
+            group.addTask { await self.stopSignal() }
+            _ = await group.next()
+            group.cancelAll()
+            self.stopWaiter?.resume()
+            self.stopWaiter = nil
+        }
+        return stopRequested
+    }
+
+    private func stopSignal() async {
+        if stopRequested { return }
+        await withCheckedContinuation { stopWaiter = $0 }
+    }
+
+    private func finishRun() {
+        runState = .finished
+        sid = nil
+        sendBuffer = []
+        for waiter in pendingAcks.values { waiter.resume(throwing: SocketIOClientError.stopped) }
+        pendingAcks = [:]
+        for waiter in connectWaiters { waiter.resume(throwing: SocketIOClientError.stopped) }
+        connectWaiters = []
+        stopWaiter?.resume()
+        stopWaiter = nil
+        eventSink.finish()
+        logger.debug("Client stopped")
+    }
+}
