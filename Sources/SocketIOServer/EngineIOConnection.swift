@@ -1,0 +1,100 @@
+import HTTPTypes
+import SocketIOProtocol
+
+/// The application's handle on one Engine.IO session.
+///
+/// `messages` yields the client's message payloads in order and ends when the session closes
+/// (for any reason: client close, ping timeout, transport error, `close()`).
+/// `send` never waits: packets are queued on the session and written by its transport in order.
+public struct EngineIOConnection: Sendable, Hashable {
+    let session: EngineIOSession
+
+    init(session: EngineIOSession) {
+        self.session = session
+    }
+
+    /// The Engine.IO session id (`sid`).
+    public var id: String { session.id }
+
+    /// The HTTP request that opened the session (path with query, headers).
+    public var request: HTTPRequest { session.request }
+
+    /// The client's messages, in order; finishes when the session closes.
+    public var messages: AsyncStream<EngineIOPacket.Payload> { session.inbound }
+
+    /// Queue message payloads for the client, kept together and in order.
+    public func send(_ payloads: [EngineIOPacket.Payload]) {
+        session.send(payloads.map { EngineIOPacket(kind: .message, payload: $0) })
+    }
+
+    /// Queue one message payload for the client.
+    public func send(_ payload: EngineIOPacket.Payload) {
+        send([payload])
+    }
+
+    /// Close the session: the client gets a `close` packet where the transport still can carry it.
+    public func close(reason: DisconnectReason = .serverDisconnect) {
+        session.close(reason: reason)
+    }
+
+    /// Whether the session is still open.
+    public var isOpen: Bool { session.isOpen }
+
+    /// Why the session closed, once it has.
+    public var disconnectReason: DisconnectReason? { session.disconnectReason }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.session === rhs.session }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(session)) }
+}
+
+extension HTTPRequest {
+    /// The decoded query parameters of the request path (the last value wins).
+    var queryItems: [String: String] {
+        guard let path, let mark = path.firstIndex(of: "?") else { return [:] }
+        var items: [String: String] = [:]
+        for pair in path[path.index(after: mark)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = percentDecoded(parts[0])
+            items[key] = parts.count > 1 ? percentDecoded(parts[1]) : ""
+        }
+        return items
+    }
+
+    /// The path without its query.
+    var pathWithoutQuery: Substring {
+        guard let path else { return "/" }
+        return path[..<(path.firstIndex(of: "?") ?? path.endIndex)]
+    }
+}
+
+private func percentDecoded(_ text: Substring) -> String {
+    guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return String(text) }
+    var bytes: [UInt8] = []
+    var iterator = text.utf8.makeIterator()
+    func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+    while let byte = iterator.next() {
+        if byte == UInt8(ascii: "+") {
+            bytes.append(UInt8(ascii: " "))
+        } else if byte == UInt8(ascii: "%") {
+            let high = iterator.next()
+            let low = iterator.next()
+            if let high, let low, let h = hexValue(high), let l = hexValue(low) {
+                bytes.append(h << 4 | l)
+            } else {
+                bytes.append(byte)
+                if let high { bytes.append(high) }
+                if let low { bytes.append(low) }
+            }
+        } else {
+            bytes.append(byte)
+        }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}

@@ -1,0 +1,156 @@
+import HTTPTypes
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import SocketIOProtocol
+
+extension EngineIOServer {
+    /// The WebSocket upgrade decision for an upgrade request.
+    ///
+    /// - Returns: nil when the path is not this endpoint's; `.dontUpgrade` (Hummingbird answers
+    ///   400 and closes) for a bad `EIO`/`transport` or an unknown `sid`; otherwise the handler
+    ///   running the Engine.IO WebSocket transport (a new session, or an upgrade of a polling one).
+    public func webSocketUpgrade<Context: WebSocketContext>(
+        for head: HTTPRequest
+    ) -> ShouldUpgradeResult<WebSocketDataHandler<Context>>? {
+        guard matches(path: head.pathWithoutQuery) else { return nil }
+        let query = head.queryItems
+        guard query["EIO"] == "4", query["transport"] == "websocket" else {
+            logger.debug("Engine.IO WebSocket upgrade refused: bad query")
+            return .dontUpgrade
+        }
+        var headers: HTTPFields = [:]
+        if configuration.cors, let origin = head.headerFields[.origin] {
+            headers[.accessControlAllowOrigin] = origin
+            headers[.accessControlAllowCredentials] = "true"
+        }
+        if let sid = query["sid"] {
+            guard let session = session(id: sid) else {
+                logger.debug("Engine.IO WebSocket upgrade refused: unknown session", metadata: ["statetee.sid": .string(sid)])
+                return .dontUpgrade
+            }
+            return .upgrade(headers) { inbound, outbound, _ in
+                await self.runUpgrade(of: session, inbound: inbound, outbound: outbound)
+            }
+        }
+        return .upgrade(headers) { inbound, outbound, _ in
+            await self.runWebSocketSession(request: head, inbound: inbound, outbound: outbound)
+        }
+    }
+
+    private func runWebSocketSession(request: HTTPRequest, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        let socket = makeSocketID()
+        guard let session = openSession(request: request, transport: .webSocket(socket)) else { return }
+        do {
+            try await write([handshake(for: session, upgrades: [])], to: outbound)
+        } catch {
+            session.webSocketClosed(socket)
+            return
+        }
+        await runTransport(session: session, socket: socket, inbound: inbound, outbound: outbound)
+    }
+
+    private func runUpgrade(of session: EngineIOSession, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        let socket = makeSocketID()
+        guard session.webSocketOpened(socket) else {
+            logger.debug("Engine.IO WebSocket refused: session cannot upgrade", metadata: ["statetee.sid": .string(session.id)])
+            return
+        }
+        await runTransport(session: session, socket: socket, inbound: inbound, outbound: outbound)
+    }
+
+    /// Reader and writer of one WebSocket of a session. Returns (closing the socket) when either
+    /// the client closes it or the session no longer needs it.
+    private func runTransport(
+        session: EngineIOSession,
+        socket: EngineIOSession.WebSocketID,
+        inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter
+    ) async {
+        let maxPayload = configuration.maxPayload
+        let logger = self.logger
+        enum Side { case reader, writer }
+        await withTaskGroup(of: Side.self) { group in
+            group.addTask {
+                // Writer: whatever the session hands this socket, in order.
+                writing: while true {
+                    switch await session.pull(socket: socket) {
+                    case .packets(let packets):
+                        do {
+                            try await Self.write(packets, to: outbound)
+                        } catch {
+                            break writing
+                        }
+                    case .finished, .rejected:
+                        break writing
+                    }
+                }
+                // Returning from the handler sends the close frame.
+                return .writer
+            }
+            group.addTask {
+                // Reader: every message is one Engine.IO packet.
+                do {
+                    for try await message in inbound.messages(maxSize: maxPayload) {
+                        let content: WebSocketContent
+                        switch message {
+                        case .text(let text):
+                            guard text.utf8.count <= maxPayload else { throw PayloadTooLarge() }
+                            content = .text(text)
+                        case .binary(let buffer):
+                            guard buffer.readableBytes <= maxPayload else { throw PayloadTooLarge() }
+                            content = .binary(Array(buffer.readableBytesView))
+                        }
+                        let packet: EngineIOPacket
+                        do throws(ProtocolError) {
+                            packet = try EngineIOCodec.decodeWebSocket(content)
+                        } catch {
+                            logger.error(
+                                "Engine.IO malformed packet",
+                                metadata: [
+                                    "statetee.sid": .string(session.id),
+                                    "statetee.error": .string(error.description),
+                                    "statetee.error.kind": .string(error.shortDescription),
+                                ])
+                            session.webSocketFailed(socket)
+                            return .reader
+                        }
+                        session.webSocketReceived(packet, from: socket)
+                    }
+                } catch is PayloadTooLarge {
+                    logger.error(
+                        "Engine.IO WebSocket message too large",
+                        metadata: ["statetee.sid": .string(session.id), "statetee.error.kind": "payload_too_large"])
+                    session.webSocketFailed(socket)
+                    return .reader
+                } catch {
+                    logger.debug(
+                        "Engine.IO WebSocket read failed",
+                        metadata: ["statetee.sid": .string(session.id), "statetee.error": .string("\(error)")])
+                }
+                session.webSocketClosed(socket)
+                return .reader
+            }
+            // The writer ends once the session lets go of this socket: then stop reading. The
+            // reader ends when the client closed the socket or broke the protocol: the session
+            // then releases the writer, which still writes a final `close` packet if it can.
+            if await group.next() == .writer { group.cancelAll() }
+        }
+        session.webSocketClosed(socket)
+    }
+
+    private struct PayloadTooLarge: Error {}
+
+    static func write(_ packets: [EngineIOPacket], to outbound: WebSocketOutboundWriter) async throws {
+        for packet in packets {
+            switch EngineIOCodec.encodeWebSocket(packet) {
+            case .text(let text): try await outbound.write(.text(text))
+            case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+            }
+        }
+    }
+
+    private func write(_ packets: [EngineIOPacket], to outbound: WebSocketOutboundWriter) async throws {
+        try await Self.write(packets, to: outbound)
+    }
+}

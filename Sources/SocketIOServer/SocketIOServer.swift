@@ -1,0 +1,282 @@
+import JSONValue
+import Logging
+import ServiceLifecycle
+import SocketIOProtocol
+import Synchronization
+
+/// Sees every inbound Socket.IO packet of a connection, in order, before it is dispatched.
+public typealias SocketIOPacketObserver = @Sendable (_ connection: EngineIOConnection, _ packet: SocketIOPacket) async -> Void
+
+/// A Socket.IO v5 server over an Engine.IO v4 endpoint (`/socket.io/` by default).
+///
+/// ```swift
+/// var chat = SocketIONamespace("/")
+/// chat.on("message") { socket, args, _, ack in socket.emit("message-back", args) }
+/// let io = SocketIOServer(namespaces: [chat])
+/// // standalone:   io.application(configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+/// // or mounted:   router.add(middleware: EngineIOMiddleware(io.engine)),
+/// //               server: .engineIO([io.engine]), services: [io]
+/// ```
+public final class SocketIOServer: Service, Sendable {
+    let core: SocketIOCore
+    /// The Engine.IO endpoint to mount (HTTP middleware, WebSocket upgrade).
+    public let engine: EngineIOServer
+
+    /// - Parameters:
+    ///   - configuration: Engine.IO settings, connect timeout, attachment limit
+    ///   - namespaces: every namespace clients may connect to (`/` is only served when listed)
+    ///   - logger: lifecycle at debug; malformed packets at error with `statetee.sid` metadata
+    ///   - packetObserver: sees every inbound packet before dispatch (e.g. for a relay)
+    public init(
+        configuration: SocketIOConfiguration = .init(),
+        namespaces: [SocketIONamespace],
+        logger: Logger = Logger(label: "statetee.socketio"),
+        packetObserver: SocketIOPacketObserver? = nil
+    ) {
+        let core = SocketIOCore(
+            configuration: configuration,
+            namespaces: namespaces,
+            logger: logger,
+            packetObserver: packetObserver
+        )
+        self.core = core
+        self.engine = EngineIOServer(configuration: configuration.engine, logger: logger) { connection in
+            await core.handle(connection)
+        }
+    }
+
+    public var configuration: SocketIOConfiguration { core.configuration }
+
+    /// Runs the Engine.IO sessions (see ``EngineIOServer/run()``).
+    public func run() async throws {
+        try await engine.run()
+    }
+
+    /// Emit an event to every connected socket of a namespace.
+    ///
+    /// - Parameter except: the socket id to leave out (typically the sender)
+    public func broadcast(
+        _ event: String,
+        _ args: [JSONValue] = [],
+        attachments: [[UInt8]] = [],
+        namespace: String = "/",
+        except: String? = nil
+    ) {
+        let packet = SocketIOPacket.event(event, args, namespace: namespace, attachments: attachments)
+        let payloads = SocketIOCodec.encode(packet)
+        for socket in sockets(in: namespace) where socket.id != except {
+            socket.sendPayloads(payloads)
+        }
+    }
+
+    /// The connected sockets of a namespace.
+    public func sockets(in namespace: String = "/") -> [SocketIOSocket] {
+        core.registry.withLock { Array(($0[namespace] ?? [:]).values) }
+    }
+
+    /// A connected socket by namespace and socket id.
+    public func socket(id: String, namespace: String = "/") -> SocketIOSocket? {
+        core.registry.withLock { $0[namespace]?[id] }
+    }
+}
+
+/// Work for a connection's dispatcher, run one at a time in order.
+enum SocketIOClientJob: Sendable {
+    case packet(SocketIOPacket)
+    case disconnected(SocketIOSocket, DisconnectReason)
+    case connectionClosed(DisconnectReason)
+}
+
+/// State shared by all connections of a server.
+final class SocketIOCore: Sendable {
+    let configuration: SocketIOConfiguration
+    let namespaces: [String: SocketIONamespace]
+    let logger: Logger
+    let packetObserver: SocketIOPacketObserver?
+    let registry: Mutex<[String: [String: SocketIOSocket]]> = Mutex([:])
+
+    init(configuration: SocketIOConfiguration, namespaces: [SocketIONamespace], logger: Logger, packetObserver: SocketIOPacketObserver?) {
+        self.configuration = configuration
+        self.namespaces = Dictionary(namespaces.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        self.logger = logger
+        self.packetObserver = packetObserver
+    }
+
+    /// One Engine.IO connection: a reader (decode, observe, resolve acks, queue the rest), a
+    /// dispatcher running handlers in order, and the connect timeout.
+    func handle(_ connection: EngineIOConnection) async {
+        let (jobs, jobsContinuation) = AsyncStream<SocketIOClientJob>.makeStream()
+        let client = SocketIOClientConnection(core: self, connection: connection, jobs: jobsContinuation)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await job in jobs { await client.run(job) }
+            }
+            if let timeout = configuration.connectTimeout {
+                group.addTask {
+                    do { try await Task.sleep(for: timeout) } catch { return }
+                    if !client.receivedConnect {
+                        self.logger.debug("Socket.IO connect timeout", metadata: ["statetee.sid": .string(connection.id)])
+                        connection.close(reason: .serverDisconnect)
+                    }
+                }
+            }
+            await client.read()
+            jobsContinuation.yield(.connectionClosed(connection.disconnectReason ?? .transportClose))
+            jobsContinuation.finish()
+            // The dispatcher drains the queue; the timer is not needed any more.
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+/// One Engine.IO connection seen by the Socket.IO layer.
+final class SocketIOClientConnection: Sendable {
+    let core: SocketIOCore
+    let connection: EngineIOConnection
+    let jobs: AsyncStream<SocketIOClientJob>.Continuation
+    /// Sockets by namespace (maintained by the dispatcher only).
+    private let sockets: Mutex<[String: SocketIOSocket]> = Mutex([:])
+    private let connectSeen = Atomic<Bool>(false)
+
+    init(core: SocketIOCore, connection: EngineIOConnection, jobs: AsyncStream<SocketIOClientJob>.Continuation) {
+        self.core = core
+        self.connection = connection
+        self.jobs = jobs
+    }
+
+    var receivedConnect: Bool { connectSeen.load(ordering: .acquiring) }
+
+    private var logger: Logger { core.logger }
+
+    // MARK: reader
+
+    func read() async {
+        var decoder = SocketIODecoder(maxAttachments: core.configuration.maxAttachments)
+        for await payload in connection.messages {
+            let packet: SocketIOPacket
+            do throws(ProtocolError) {
+                guard let decoded = try decoder.decode(payload) else { continue }
+                packet = decoded
+            } catch {
+                logger.error(
+                    "Socket.IO malformed packet",
+                    metadata: [
+                        "statetee.sid": .string(connection.id),
+                        "statetee.error": .string(error.description),
+                        "statetee.error.kind": .string(error.shortDescription),
+                    ])
+                connection.close(reason: .parseError)
+                break
+            }
+            if packet.kind == .connect { connectSeen.store(true, ordering: .releasing) }
+            if let observer = core.packetObserver { await observer(connection, packet) }
+            if packet.isAck {
+                // Resolved at once: a handler may be awaiting it.
+                sockets.withLock { $0[packet.namespace] }?.receivedAck(packet)
+            } else {
+                jobs.yield(.packet(packet))
+            }
+        }
+    }
+
+    // MARK: dispatcher
+
+    func run(_ job: SocketIOClientJob) async {
+        switch job {
+        case .packet(let packet):
+            await dispatch(packet)
+        case .disconnected(let socket, let reason):
+            await finalize(socket, reason: reason)
+        case .connectionClosed(let reason):
+            for socket in sockets.withLock({ Array($0.values) }) {
+                socket.markDisconnected()
+                await finalize(socket, reason: reason)
+            }
+        }
+    }
+
+    private func dispatch(_ packet: SocketIOPacket) async {
+        let existing = sockets.withLock { $0[packet.namespace] }
+        switch packet.kind {
+        case .connect:
+            if let existing {
+                guard !existing.isConnected else { return violation("Socket.IO CONNECT for a connected namespace", packet) }
+                await finalize(existing, reason: .serverDisconnect)
+            }
+            await connect(namespace: packet.namespace, auth: packet.data)
+        case .disconnect:
+            guard let existing else { return }
+            existing.markDisconnected()
+            await finalize(existing, reason: .clientDisconnect)
+        case .event, .binaryEvent:
+            guard let existing, existing.isConnected else { return violation("Socket.IO event for a namespace not connected", packet) }
+            await event(packet, on: existing)
+        case .ack, .binaryAck:
+            break
+        case .connectError:
+            violation("Socket.IO CONNECT_ERROR from a client", packet)
+        }
+    }
+
+    private func violation(_ message: Logger.Message, _ packet: SocketIOPacket) {
+        logger.error(
+            message,
+            metadata: [
+                "statetee.sid": .string(connection.id),
+                "statetee.namespace": .string(packet.namespace),
+                "statetee.packet.type": .stringConvertible(packet.kind.rawValue),
+            ])
+        connection.close(reason: .parseError)
+    }
+
+    private func connect(namespace name: String, auth: JSONValue?) async {
+        guard let namespace = core.namespaces[name] else {
+            logger.debug("Socket.IO CONNECT to an unknown namespace", metadata: ["statetee.sid": .string(connection.id), "statetee.namespace": .string(name)])
+            connection.send(SocketIOCodec.encode(.connectError(namespace: name, message: "Invalid namespace")))
+            return
+        }
+        let socket = SocketIOSocket(
+            id: EngineIOServer.makeSessionID(), namespace: name, auth: auth, connection: connection, jobs: jobs)
+        sockets.withLock { $0[name] = socket }
+        do {
+            try await namespace.connectHandler?(socket, auth)
+        } catch {
+            let refusal = (error as? SocketIOConnectionRefused) ?? SocketIOConnectionRefused(message: "Connection rejected by server")
+            socket.markDisconnected()
+            _ = socket.claimFinalization()
+            sockets.withLock { if $0[name] === socket { $0[name] = nil } }
+            logger.debug("Socket.IO connection refused", metadata: ["statetee.sid": .string(connection.id), "statetee.namespace": .string(name)])
+            connection.send(SocketIOCodec.encode(SocketIOPacket(kind: .connectError, namespace: name, data: refusal.payload)))
+            return
+        }
+        core.registry.withLock { $0[name, default: [:]][socket.id] = socket }
+        socket.markConnected()
+        logger.debug(
+            "Socket.IO socket connected",
+            metadata: ["statetee.sid": .string(connection.id), "statetee.namespace": .string(name), "statetee.socket": .string(socket.id)])
+    }
+
+    private func event(_ packet: SocketIOPacket, on socket: SocketIOSocket) async {
+        guard let namespace = core.namespaces[socket.namespace], let name = packet.eventName else { return }
+        let ack = packet.id.map { SocketIOAck(socket: socket, id: $0) }
+        if let handler = namespace.eventHandlers[name] {
+            await handler(socket, packet.eventArguments, packet.attachments, ack)
+        } else if let handler = namespace.anyEventHandler {
+            await handler(socket, name, packet.eventArguments, packet.attachments, ack)
+        }
+    }
+
+    private func finalize(_ socket: SocketIOSocket, reason: DisconnectReason) async {
+        guard socket.claimFinalization() else { return }
+        sockets.withLock { if $0[socket.namespace] === socket { $0[socket.namespace] = nil } }
+        core.registry.withLock { _ = $0[socket.namespace]?.removeValue(forKey: socket.id) }
+        logger.debug(
+            "Socket.IO socket disconnected",
+            metadata: [
+                "statetee.sid": .string(connection.id), "statetee.namespace": .string(socket.namespace),
+                "statetee.socket": .string(socket.id), "statetee.reason": .string(reason.description),
+            ])
+        await core.namespaces[socket.namespace]?.disconnectHandler?(socket, reason)
+    }
+}
