@@ -1,10 +1,10 @@
 import AsyncHTTPClient
+import JSONValue
 import Logging
 import NIOCore
 import NIOHTTP1
 import SocketIOProtocol
 import WSClient
-import WSCore
 
 /// How a session ended.
 enum SessionEnd: Sendable {
@@ -17,8 +17,6 @@ enum SessionEnd: Sendable {
     /// The transport or heartbeat failed; `error` when there was one.
     case lost(SocketIOClient.DisconnectReason, (any Error)?)
 }
-
-import JSONValue
 
 /// What the reader does after a packet.
 enum ReadDecision: Sendable {

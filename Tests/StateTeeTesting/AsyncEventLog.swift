@@ -6,6 +6,10 @@ import Synchronization
 /// Each ``next(_:timeout:where:)`` returns the first element after the
 /// previous match that satisfies the predicate (skipped elements stay in
 /// ``all``). Feed it with ``collect(_:)`` in a child task, or ``append(_:)``.
+///
+/// Bind the result before checking it (`let e = try await log.next(...)`,
+/// then `#expect(e == ...)`): a consuming `next` written inside `#expect(...)`
+/// was seen to time out although the element had arrived.
 public final class AsyncEventLog<Element: Sendable>: Sendable {
     private struct Waiter {
         let id: Int
