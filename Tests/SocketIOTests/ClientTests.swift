@@ -214,7 +214,7 @@ struct ClientTests {
 
     @Test func answersPingsAndDetectsAFrozenServer() async throws {
         // python-engineio advertises whole seconds (0.2 would be announced as 0).
-        try await withEchoServer(pingInterval: 1, pingTimeout: 1) { server, port in
+        try await withEchoServer(pingInterval: 1, pingTimeout: 2) { server, port in
             try await withClient(clientConfiguration(port: port)) { client, log in
                 try await log.next("connected") { $0.connectedSID != nil }
                 #expect(await client.handshake?.pingInterval == 1000)
@@ -229,7 +229,7 @@ struct ClientTests {
                 #expect(!log.all.contains { if case .disconnected = $0 { true } else { false } })
                 // A frozen server sends no pings: the client notices after pingInterval + pingTimeout.
                 server.send(signal: SIGSTOP)
-                try await log.next("ping timeout", timeout: .seconds(5)) { $0 == .disconnected(.pingTimeout) }
+                try await log.next("ping timeout", timeout: .seconds(10)) { $0 == .disconnected(.pingTimeout) }
                 server.send(signal: SIGCONT)
                 try await log.next("reconnected", timeout: .seconds(15)) { $0.connectedSID != nil }
                 #expect(try await client.emitWithAck("ack", ["alive"], timeout: .seconds(5)) == ["alive"])
