@@ -307,12 +307,18 @@ public actor SocketIOClient {
         let wsConfiguration = WebSocketClientConfiguration(
             maxFrameSize: frameSize, additionalHeaders: headers, closeTimeout: configuration.closeTimeout)
         let maxMessageSize = configuration.maxPayload
-        try await WebSocketClient.connect(
-            url: try configuration.webSocketURL(), configuration: wsConfiguration, logger: logger
-        ) { inbound, outboundWriter, _ in
-            let transport = WebSocketTransport(inbound: inbound, outbound: outboundWriter, maxMessageSize: maxMessageSize)
-            let end = await self.runSession(id: id, transport: transport, outbound: outbound)
-            await self.record(end, id: id)
+        do {
+            try await WebSocketClient.connect(
+                url: try configuration.webSocketURL(), configuration: wsConfiguration, logger: logger
+            ) { inbound, outboundWriter, _ in
+                let transport = WebSocketTransport(inbound: inbound, outbound: outboundWriter, maxMessageSize: maxMessageSize)
+                let end = await self.runSession(id: id, transport: transport, outbound: outbound)
+                await self.record(end, id: id)
+            }
+        } catch {
+            // An error while closing does not change how the session ended.
+            if let end = await takeEnd(id: id) { return end }
+            throw error
         }
         return await takeEnd(id: id) ?? .lost(.transportClose, nil)
     }
