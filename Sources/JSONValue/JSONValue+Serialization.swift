@@ -54,13 +54,22 @@ extension JSONValue {
         case .object(let o):
             out.append(UInt8(ascii: "{"))
             var first = true
-            let keys = options.sortedKeys ? o.keys.sorted() : Array(o.keys)
-            for key in keys {
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                JSONValue.writeString(key, into: &out, asciiOnly: options.asciiOnly)
-                out.append(UInt8(ascii: ":"))
-                o[key]!.write(into: &out, options)
+            if options.sortedKeys {
+                for key in o.keys.sorted() {
+                    if !first { out.append(UInt8(ascii: ",")) }
+                    first = false
+                    JSONValue.writeString(key, into: &out, asciiOnly: options.asciiOnly)
+                    out.append(UInt8(ascii: ":"))
+                    o[key]!.write(into: &out, options)
+                }
+            } else {
+                for (key, value) in o {
+                    if !first { out.append(UInt8(ascii: ",")) }
+                    first = false
+                    JSONValue.writeString(key, into: &out, asciiOnly: options.asciiOnly)
+                    out.append(UInt8(ascii: ":"))
+                    value.write(into: &out, options)
+                }
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -83,18 +92,27 @@ extension JSONValue {
     static func writeString(_ s: String, into out: inout [UInt8], asciiOnly: Bool) {
         out.append(UInt8(ascii: "\""))
         if !asciiOnly {
-            for b in s.utf8 {
-                switch b {
-                case 0x22: out.append(0x5C); out.append(0x22)
-                case 0x5C: out.append(0x5C); out.append(0x5C)
-                case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-                case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-                case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-                case 0x08: out.append(0x5C); out.append(UInt8(ascii: "b"))
-                case 0x0C: out.append(0x5C); out.append(UInt8(ascii: "f"))
-                case 0..<0x20: appendUnicodeEscape(UInt16(b), into: &out)
-                default: out.append(b)
+            var s = s
+            s.withUTF8 { bytes in
+                // Append runs of bytes that need no escaping in bulk.
+                var runStart = 0
+                for i in 0..<bytes.count {
+                    let b = bytes[i]
+                    guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+                    if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+                    runStart = i + 1
+                    switch b {
+                    case 0x22: out.append(0x5C); out.append(0x22)
+                    case 0x5C: out.append(0x5C); out.append(0x5C)
+                    case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+                    case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+                    case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+                    case 0x08: out.append(0x5C); out.append(UInt8(ascii: "b"))
+                    case 0x0C: out.append(0x5C); out.append(UInt8(ascii: "f"))
+                    default: appendUnicodeEscape(UInt16(b), into: &out)
+                    }
                 }
+                if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count])) }
             }
         } else {
             for unit in s.utf16 {
