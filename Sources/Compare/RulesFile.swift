@@ -12,7 +12,7 @@ public enum RulesFile {
 
     /// The top-level keys, in the order the error messages list them.
     public static let topLevelKeys = [
-        "version", "numeric_equality", "ignore", "tolerance", "clock", "adopt", "known", "readiness",
+        "version", "numeric_equality", "ignore", "ignore_events", "tolerance", "clock", "adopt", "known", "readiness",
     ]
     static let knownKeys = ["id", "path", "paths", "when", "reason"]
     static let conditionKeys = ["event", "payload", "primary", "shadow", "relation"]
@@ -89,6 +89,8 @@ struct Reader {
                 rules.ignore = try patternList(value, what: "'ignore'")
             case "adopt":
                 rules.adopt = try patternList(value, what: "'adopt'")
+            case "ignore_events":
+                rules.ignoreEvents = try eventNameList(value)
             case "tolerance":
                 let entries = try mapping(value, what: "'tolerance'", expected: "a mapping of path pattern to number")
                 for (patternNode, amountNode) in entries {
@@ -222,6 +224,19 @@ struct Reader {
             settings.requireFullGame = flag
         }
         return settings
+    }
+
+    func eventNameList(_ node: Node) throws(RulesFileError) -> [String] {
+        guard case .sequence(let items) = node else {
+            throw error(.wrongType(what: "'ignore_events'", expected: "a list of event names", found: describe(node)), at: node)
+        }
+        var names: [String] = []
+        for item in items {
+            let name = try string(item, what: "an entry of 'ignore_events' (an event name)")
+            guard !name.isEmpty else { throw error(.invalidValue("an event name in 'ignore_events' must not be empty"), at: item) }
+            names.append(name)
+        }
+        return names
     }
 
     // MARK: typed accessors

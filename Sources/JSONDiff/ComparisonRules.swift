@@ -14,12 +14,18 @@ import JSONValue
 ///
 /// ``adopt`` is not a comparison rule: it names the primary's nondeterministic
 /// outcomes that ``RulesEvaluator/adopt(from:into:)`` copies into the shadow.
+///
+/// ``ignoreEvents`` applies to message streams, not to documents: server-to-client
+/// events with these names are left out of the stream comparison (and counted).
 public struct ComparisonRules: Sendable, Equatable {
     public var ignore: [PathPattern]
     public var tolerance: [ToleranceRule]
     public var clock: [ClockRule]
     public var adopt: [PathPattern]
     public var known: [KnownDivergence]
+    /// Server-to-client event names left out of message-stream comparisons
+    /// (for example the engine's `error` replies, which the legacy never sends).
+    public var ignoreEvents: [String]
     public var options: DiffOptions
     /// The readiness gate's settings (used by the comparator, not by the diff).
     public var readiness: ReadinessSettings
@@ -30,6 +36,7 @@ public struct ComparisonRules: Sendable, Equatable {
         clock: [ClockRule] = [],
         adopt: [PathPattern] = [],
         known: [KnownDivergence] = [],
+        ignoreEvents: [String] = [],
         options: DiffOptions = .default,
         readiness: ReadinessSettings = .init()
     ) {
@@ -38,6 +45,7 @@ public struct ComparisonRules: Sendable, Equatable {
         self.clock = clock
         self.adopt = adopt
         self.known = known
+        self.ignoreEvents = ignoreEvents
         self.options = options
         self.readiness = readiness
     }

@@ -82,7 +82,7 @@ func parseError(_ yaml: String) -> RulesFileError? {
 
     @Test(arguments: [
         // (yaml, expected description)
-        ("tolerence: {}\n", "rules.yaml:1:1: unknown key 'tolerence' (expected one of: version, numeric_equality, ignore, tolerance, clock, adopt, known, readiness)"),
+        ("tolerence: {}\n", "rules.yaml:1:1: unknown key 'tolerence' (expected one of: version, numeric_equality, ignore, ignore_events, tolerance, clock, adopt, known, readiness)"),
         ("ignore: []\n\nknown:\n  - id: a\n    path: /x\n    reasn: typo\n",
          "rules.yaml:6:5: unknown key 'reasn' (expected one of: id, path, paths, when, reason)"),
         ("known:\n  - id: a\n    path: /x\n    reason: r\n    when: {event: e, payload_: {}}\n",
@@ -131,7 +131,7 @@ func parseError(_ yaml: String) -> RulesFileError? {
         ("version: 2\n", "rules.yaml:1:10: 'version' must be 1"),
         ("numeric_equality: loose\n", "rules.yaml:1:19: 'numeric_equality' must be 'numeric' or 'strict', found 'loose'"),
         ("5: x\n", "rules.yaml:1:1: a key must be a string, found an integer (5)"),
-        ("base: &b {}\n<<: *b\n", "rules.yaml:1:1: unknown key 'base' (expected one of: version, numeric_equality, ignore, tolerance, clock, adopt, known, readiness)"),
+        ("base: &b {}\n<<: *b\n", "rules.yaml:1:1: unknown key 'base' (expected one of: version, numeric_equality, ignore, ignore_events, tolerance, clock, adopt, known, readiness)"),
         ("<<: {ignore: []}\n", "rules.yaml:1:1: a key must be a string, found a merge key (<<)"),
         ("ignore: []\nignore: []\n", "rules.yaml:1:1: duplicate key 'ignore'"),
         ("ignore: [\n", "rules.yaml:2:1: YAML syntax error: did not find expected node content (while parsing a flow node at line 2, column 1)"),
