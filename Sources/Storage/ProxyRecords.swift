@@ -86,10 +86,28 @@ public struct ComparisonRecord: Sendable, Equatable {
     public var duration: Duration
     /// Whether the shadow was resynced from the primary afterwards.
     public var resynced: Bool
+    /// What triggered it, as the comparator names it (`event`, `range`,
+    /// `reconciliation`, `resync`).
+    public var kind: String
+    /// Whether it is the first comparison after a mirror-queue gap.
+    public var afterGap: Bool
+    /// How many of the primary's values were adopted into the shadow first.
+    public var adoptedCount: Int
+    /// Differences that a rule ignored, and that were within a tolerance.
+    public var ignoredCount: Int
+    public var toleratedCount: Int
+    /// Whether the compared events include the start of a game.
+    public var startsGame: Bool
+    /// The primary's game phase at the checkpoint, when known.
+    public var gamePhase: String?
+    /// Why the comparison could not be made (a state read failed), if so.
+    public var error: String?
 
     public init(
         id: Int64? = nil, firstSequence: Int64, lastSequence: Int64, time: Date, cleanCount: Int = 0,
-        unexpectedCount: Int = 0, acceptedCount: Int = 0, duration: Duration = .zero, resynced: Bool = false
+        unexpectedCount: Int = 0, acceptedCount: Int = 0, duration: Duration = .zero, resynced: Bool = false,
+        kind: String = "event", afterGap: Bool = false, adoptedCount: Int = 0, ignoredCount: Int = 0,
+        toleratedCount: Int = 0, startsGame: Bool = false, gamePhase: String? = nil, error: String? = nil
     ) {
         self.id = id
         self.firstSequence = firstSequence
@@ -100,6 +118,14 @@ public struct ComparisonRecord: Sendable, Equatable {
         self.acceptedCount = acceptedCount
         self.duration = duration
         self.resynced = resynced
+        self.kind = kind
+        self.afterGap = afterGap
+        self.adoptedCount = adoptedCount
+        self.ignoredCount = ignoredCount
+        self.toleratedCount = toleratedCount
+        self.startsGame = startsGame
+        self.gamePhase = gamePhase
+        self.error = error
     }
 
     /// A comparison of a single event.
@@ -137,12 +163,26 @@ public struct DivergenceRecord: Sendable, Equatable {
     /// The known-divergence rule id that accepted it.
     public var knownID: String?
     public var reason: String?
+    /// What was compared: `state`, `stream` (a client's messages) or `ack`.
+    public var source: String
+    /// The client session of a stream or ack divergence.
+    public var sessionID: String?
+    /// How `sequence` was chosen: `event` (this event), `range` (one of the
+    /// events compared together, which one unknown), `none` (a reconciliation).
+    public var blame: String
+    /// Extra detail (message positions, how many sessions saw it).
+    public var detail: String?
 
     public init(
         id: Int64? = nil, comparisonID: Int64? = nil, sequence: Int64, path: String, kind: String,
         primaryValue: JSONValue?, shadowValue: JSONValue?, classification: DivergenceClass,
-        knownID: String? = nil, reason: String? = nil
+        knownID: String? = nil, reason: String? = nil, source: String = "state", sessionID: String? = nil,
+        blame: String = "event", detail: String? = nil
     ) {
+        self.source = source
+        self.sessionID = sessionID
+        self.blame = blame
+        self.detail = detail
         self.id = id
         self.comparisonID = comparisonID
         self.sequence = sequence

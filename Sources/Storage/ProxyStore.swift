@@ -121,6 +121,24 @@ public struct ProxyStore: Sendable {
             }
             try db.create(index: "gaps_on_time", on: "gaps", columns: ["time"])
         }
+        migrator.registerMigration("proxy v2: comparator details of comparisons and divergences") { db in
+            try db.alter(table: "comparisons") { t in
+                t.add(column: "kind", .text).notNull().defaults(to: "event")
+                t.add(column: "after_gap", .boolean).notNull().defaults(to: false)
+                t.add(column: "adopted_count", .integer).notNull().defaults(to: 0)
+                t.add(column: "ignored_count", .integer).notNull().defaults(to: 0)
+                t.add(column: "tolerated_count", .integer).notNull().defaults(to: 0)
+                t.add(column: "starts_game", .boolean).notNull().defaults(to: false)
+                t.add(column: "game_phase", .text)
+                t.add(column: "error", .text)
+            }
+            try db.alter(table: "divergences") { t in
+                t.add(column: "source", .text).notNull().defaults(to: "state")
+                t.add(column: "session_id", .text)
+                t.add(column: "blame", .text).notNull().defaults(to: "event")
+                t.add(column: "detail", .text)
+            }
+        }
         return migrator
     }
 }
@@ -218,24 +236,27 @@ extension ProxyStore {
                     sql: """
                         INSERT INTO comparisons
                             (first_sequence, last_sequence, time, clean_count, unexpected_count, accepted_count,
-                             duration, resynced)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                             duration, resynced, kind, after_gap, adopted_count, ignored_count, tolerated_count,
+                             starts_game, game_phase, error)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
                         c.firstSequence, c.lastSequence, c.time.storageSeconds, c.cleanCount, c.unexpectedCount,
-                        c.acceptedCount, Self.seconds(c.duration), c.resynced,
+                        c.acceptedCount, Self.seconds(c.duration), c.resynced, c.kind, c.afterGap, c.adoptedCount,
+                        c.ignoredCount, c.toleratedCount, c.startsGame, c.gamePhase, c.error,
                     ])
                 let id = db.lastInsertedRowID
                 let statement = try db.cachedStatement(
                     sql: """
                         INSERT INTO divergences
-                            (comparison_id, sequence, path, kind, primary_value, shadow_value, class, known_id, reason)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            (comparison_id, sequence, path, kind, primary_value, shadow_value, class, known_id, reason,
+                             source, session_id, blame, detail)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 for d in divergences {
                     try statement.execute(arguments: [
                         id, d.sequence, d.path, d.kind, d.primaryValue?.storageText, d.shadowValue?.storageText,
-                        d.classification.rawValue, d.knownID, d.reason,
+                        d.classification.rawValue, d.knownID, d.reason, d.source, d.sessionID, d.blame, d.detail,
                     ])
                 }
                 return id
@@ -245,11 +266,19 @@ extension ProxyStore {
 
     /// Comparisons made at or after `date`, oldest first, at most `limit`.
     public func comparisons(since date: Date, limit: Int = 1000) async throws(StorageError) -> [ComparisonRecord] {
+        try await comparisons(since: date, afterID: nil, limit: limit)
+    }
+
+    /// Comparisons made at or after `date` whose id is greater than `afterID`
+    /// (all when `nil`), oldest first, at most `limit`: pages through a long window.
+    public func comparisons(since date: Date, afterID: Int64?, limit: Int) async throws(StorageError)
+        -> [ComparisonRecord]
+    {
         try await lifecycle.perform {
             try await writer.read { db in
                 let rows = try Row.fetchAll(
-                    db, sql: "SELECT * FROM comparisons WHERE time >= ? ORDER BY id LIMIT ?",
-                    arguments: [date.storageSeconds, max(0, limit)])
+                    db, sql: "SELECT * FROM comparisons WHERE time >= ? AND id > ? ORDER BY id LIMIT ?",
+                    arguments: [date.storageSeconds, afterID ?? 0, max(0, limit)])
                 return try rows.map { row in
                     let reader = RowReader(row, table: "comparisons", key: Self.key(row, "id"))
                     return ComparisonRecord(
@@ -258,7 +287,11 @@ extension ProxyStore {
                         cleanCount: try reader.int("clean_count"), unexpectedCount: try reader.int("unexpected_count"),
                         acceptedCount: try reader.int("accepted_count"),
                         duration: .nanoseconds(Int64((try reader.double("duration") * 1e9).rounded())),
-                        resynced: try reader.bool("resynced"))
+                        resynced: try reader.bool("resynced"), kind: try reader.string("kind"),
+                        afterGap: try reader.bool("after_gap"), adoptedCount: try reader.int("adopted_count"),
+                        ignoredCount: try reader.int("ignored_count"), toleratedCount: try reader.int("tolerated_count"),
+                        startsGame: try reader.bool("starts_game"), gamePhase: try reader.optionalString("game_phase"),
+                        error: try reader.optionalString("error"))
                 }
             }
         }
@@ -266,15 +299,23 @@ extension ProxyStore {
 
     /// Divergences of comparisons made at or after `date`, oldest first, at most `limit`.
     public func divergences(since date: Date, limit: Int = 1000) async throws(StorageError) -> [DivergenceRecord] {
+        try await divergences(since: date, afterID: nil, limit: limit)
+    }
+
+    /// Divergences of comparisons made at or after `date` whose id is greater
+    /// than `afterID` (all when `nil`), oldest first, at most `limit`.
+    public func divergences(since date: Date, afterID: Int64?, limit: Int) async throws(StorageError)
+        -> [DivergenceRecord]
+    {
         try await lifecycle.perform {
             try await writer.read { db in
                 let rows = try Row.fetchAll(
                     db,
                     sql: """
                         SELECT d.* FROM divergences d JOIN comparisons c ON c.id = d.comparison_id
-                        WHERE c.time >= ? ORDER BY d.id LIMIT ?
+                        WHERE c.time >= ? AND d.id > ? ORDER BY d.id LIMIT ?
                         """,
-                    arguments: [date.storageSeconds, max(0, limit)])
+                    arguments: [date.storageSeconds, afterID ?? 0, max(0, limit)])
                 return try rows.map(Self.divergence)
             }
         }
@@ -334,7 +375,9 @@ extension ProxyStore {
             sequence: try reader.int64("sequence"), path: try reader.string("path"), kind: try reader.string("kind"),
             primaryValue: try reader.optionalJSON("primary_value"), shadowValue: try reader.optionalJSON("shadow_value"),
             classification: try reader.enumeration("class", as: DivergenceClass.self),
-            knownID: try reader.optionalString("known_id"), reason: try reader.optionalString("reason"))
+            knownID: try reader.optionalString("known_id"), reason: try reader.optionalString("reason"),
+            source: try reader.string("source"), sessionID: try reader.optionalString("session_id"),
+            blame: try reader.string("blame"), detail: try reader.optionalString("detail"))
     }
 }
 
