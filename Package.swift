@@ -91,6 +91,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -165,7 +166,11 @@ let package = Package(
             dependencies: ["Storage", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "CompareTests", dependencies: ["Compare"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CompareTests",
+            dependencies: ["Compare", .product(name: "MetricsTestKit", package: "swift-metrics")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TeeTests",
             dependencies: ["Tee", "Storage", "SocketIOClient", "StateTeeTesting"],

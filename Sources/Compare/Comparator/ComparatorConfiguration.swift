@@ -1,0 +1,102 @@
+import JSONValue
+
+/// How the comparator schedules and attributes its checkpoints. Only the CLI
+/// reads flags; this is plain data with documented defaults.
+public struct ComparatorConfiguration: Sendable {
+    /// Events closer together than this are compared as one range; a
+    /// checkpoint whose events cannot all be seen processed by both sides
+    /// happens once no traffic was seen for this long. Default 150 ms.
+    public var settleWindow: Duration
+    /// Under continuous traffic, the oldest waiting event is compared at the
+    /// latest this long after it arrived. Default 2 s.
+    public var maxCheckpointDelay: Duration
+    /// A full comparison when no checkpoint compared the states for this long
+    /// (drift that no event explains); `nil`: never. Default 60 s.
+    public var reconciliationInterval: Duration?
+    /// How many times a checkpoint with unexpected differences is put off
+    /// because newer events arrived while the states were read (the
+    /// difference may be theirs). Default 3.
+    public var maxDeferrals: Int
+    /// Inputs that may wait for the comparator before new ones are dropped
+    /// (a dropped event is treated as a gap). Default 65,536.
+    public var inputCapacity: Int
+    /// Unexpected divergences logged per comparison (the rest are counted). Default 10.
+    public var maxLoggedDivergences: Int
+    /// Divergences kept for the status page. Default 20.
+    public var latestDivergenceCount: Int
+    /// What a game is (for the readiness gate's "full game").
+    public var game: GameBoundaries
+    /// Which events can write which paths (for blaming one event of a range).
+    public var effects: EventEffects
+
+    public init(
+        settleWindow: Duration = .milliseconds(150),
+        maxCheckpointDelay: Duration = .seconds(2),
+        reconciliationInterval: Duration? = .seconds(60),
+        maxDeferrals: Int = 3,
+        inputCapacity: Int = 65_536,
+        maxLoggedDivergences: Int = 10,
+        latestDivergenceCount: Int = 20,
+        game: GameBoundaries = .scorer,
+        effects: EventEffects = .scorer
+    ) {
+        precondition(settleWindow > .zero, "the settle window is positive")
+        precondition(maxCheckpointDelay >= settleWindow, "the longest delay is at least the settle window")
+        precondition(reconciliationInterval.map { $0 > .zero } ?? true, "the reconciliation interval is positive")
+        precondition(maxDeferrals >= 0 && inputCapacity > 0, "counts are not negative")
+        self.settleWindow = settleWindow
+        self.maxCheckpointDelay = maxCheckpointDelay
+        self.reconciliationInterval = reconciliationInterval
+        self.maxDeferrals = maxDeferrals
+        self.inputCapacity = inputCapacity
+        self.maxLoggedDivergences = maxLoggedDivergences
+        self.latestDivergenceCount = latestDivergenceCount
+        self.game = game
+        self.effects = effects
+    }
+
+    public func with(settleWindow: Duration) -> Self {
+        var copy = self
+        copy.settleWindow = settleWindow
+        if copy.maxCheckpointDelay < settleWindow { copy.maxCheckpointDelay = settleWindow }
+        return copy
+    }
+
+    public func with(reconciliationInterval: Duration?) -> Self {
+        var copy = self
+        copy.reconciliationInterval = reconciliationInterval
+        return copy
+    }
+
+    public func with(maxCheckpointDelay: Duration) -> Self {
+        var copy = self
+        copy.maxCheckpointDelay = max(maxCheckpointDelay, settleWindow)
+        return copy
+    }
+
+    public func with(effects: EventEffects) -> Self {
+        var copy = self
+        copy.effects = effects
+        return copy
+    }
+}
+
+/// Where a game starts and ends, for the readiness gate.
+public struct GameBoundaries: Sendable, Equatable {
+    /// The client event that starts a game.
+    public var startEvent: String
+    /// Where the primary's state holds the game phase.
+    public var phasePath: JSONPointer
+    /// The phase that ends a game.
+    public var endPhase: String
+
+    public init(startEvent: String, phasePath: JSONPointer, endPhase: String) {
+        self.startEvent = startEvent
+        self.phasePath = phasePath
+        self.endPhase = endPhase
+    }
+
+    /// The legacy Scorer: `start_new_game` to `game_phase == "game_over"`.
+    public static let scorer = GameBoundaries(
+        startEvent: "start_new_game", phasePath: JSONPointer(tokens: ["game_phase"]), endPhase: "game_over")
+}

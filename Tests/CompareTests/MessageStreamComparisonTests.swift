@@ -1,0 +1,127 @@
+import Compare
+import Foundation
+import JSONDiff
+import JSONValue
+import Testing
+
+/// What each client received from the primary against what the shadow would
+/// have sent it: compared per session at each checkpoint.
+@Suite struct MessageStreamComparisonTests {
+    private func output(_ side: Side, _ session: String, _ name: String, _ payload: JSONValue? = nil) -> ComparatorInput {
+        .output(SideOutput(side: side, sessionID: session, name: name, payload: payload))
+    }
+
+    /// One event whose messages differ; the states agree.
+    private func check(
+        primary: [(String, JSONValue?)], shadow: [(String, JSONValue?)], rules: ComparisonRules = .none
+    ) async throws -> (Harness, [DivergenceEntry]) {
+        let h = Harness(rules: rules)
+        await h.send(.mirrored(h.event(1, "update_round", ["round": 2], session: "phone", role: "phone")))
+        for (name, payload) in primary { await h.send(output(.primary, "observer", name, payload)) }
+        for (name, payload) in shadow { await h.send(output(.shadow, "observer", name, payload)) }
+        await h.settle()
+        #expect(h.store.allComparisons.count == 1)
+        return (h, h.store.allDivergences)
+    }
+
+    @Test func aMissingBroadcastDivergesEvenWhenTheStatesAgree() async throws {
+        let (h, divergences) = try await check(
+            primary: [("round_update", ["round": 2]), ("game_state_update", ["current_round": 1])],
+            shadow: [("game_state_update", ["current_round": 1])])
+        let d = try #require(divergences.first)
+        #expect(divergences.count == 1)
+        #expect(d.source == .stream && d.sessionID == "observer" && d.path == "stream:round_update")
+        #expect(d.kind == "missing" && d.primaryValue == ["round": 2] && d.shadowValue == nil)
+        #expect(d.sequence == 1 && d.blame == .event && d.classification == .unexpected)
+        #expect(d.detail == "primary message #1 of 2; the shadow sent 1")
+        #expect(h.store.allComparisons.first?.outcome == .unexpected)
+    }
+
+    @Test func anExtraMessageDiverges() async throws {
+        let (_, divergences) = try await check(
+            primary: [("game_state_update", ["a": 1])],
+            shadow: [("game_state_update", ["a": 1]), ("timer_update", ["status": "running"])])
+        #expect(divergences.map(\.kind) == ["extra"])
+        #expect(divergences.first?.path == "stream:timer_update")
+        #expect(divergences.first?.shadowValue == ["status": "running"])
+    }
+
+    @Test func reorderedMessagesDiverge() async throws {
+        let (_, divergences) = try await check(
+            primary: [("round_update", ["round": 2]), ("game_phase_update", ["phase": "x"])],
+            shadow: [("game_phase_update", ["phase": "x"]), ("round_update", ["round": 2])])
+        #expect(divergences.map(\.kind) == ["reordered"])
+    }
+
+    @Test func aPayloadDifferenceIsListedByPointer() async throws {
+        let (_, divergences) = try await check(
+            primary: [("timer_update", ["status": "running", "seconds": 3])],
+            shadow: [("timer_update", ["status": "paused", "seconds": 3])])
+        #expect(divergences.map(\.path) == ["stream:timer_update/status"])
+        #expect(divergences.first?.primaryValue == "running" && divergences.first?.shadowValue == "paused")
+    }
+
+    @Test func ignoredEventsAreCountedNotReported() async throws {
+        // The engine answers bad input with an `error` event the legacy never sends.
+        let (h, divergences) = try await check(
+            primary: [], shadow: [("error", ["code": "INVALID_STATE"])], rules: ComparisonRules(ignoreEvents: ["error"]))
+        #expect(divergences.isEmpty)
+        #expect(h.store.allComparisons.first?.ignoredCount == 1)
+        #expect(h.store.allComparisons.first?.outcome == .clean)
+        // Without the rule it is an extra message.
+        let (_, strict) = try await check(primary: [], shadow: [("error", ["code": "INVALID_STATE"])])
+        #expect(strict.map(\.kind) == ["extra"])
+    }
+
+    @Test func theSameDifferenceOnSeveralSessionsIsListedOnce() async throws {
+        let h = Harness()
+        await h.send(.mirrored(h.event(1, "update_round", ["round": 2], session: "phone", role: "phone")))
+        for session in ["a", "b", "c"] {
+            await h.send(output(.primary, session, "round_update", ["round": 2]))
+        }
+        await h.settle()
+        let divergences = h.store.allDivergences
+        #expect(divergences.count == 1)
+        #expect(divergences.first?.detail?.hasSuffix("on 3 sessions (a, b, c)") == true)
+    }
+
+    @Test func aBroadcastRepeatingAStateDifferenceIsNotListedTwice() async throws {
+        // Given a shadow that gets cp wrong and broadcasts its state
+        let h = Harness()
+        await h.play(h.event(1, "increment_cp", ["player_id": 1, "action": "add"]), primary: set("/player1/cp", 2),
+                     shadow: set("/player1/cp", 3), broadcastTo: ["pi", "phone1"])
+        // Then the state difference is listed once, not again for each broadcast
+        #expect(h.store.allDivergences.map(\.path) == ["/player1/cp"])
+    }
+
+    @Test func acksAreComparedByEvent() async throws {
+        let h = Harness()
+        let event = h.event(1, "start_game")
+        await h.send(.mirrored(event))
+        await h.send(.output(.ack(side: .primary, sessionID: "pi", sequence: 1, payload: ["ok": true])))
+        await h.send(.output(.ack(side: .shadow, sessionID: "pi", sequence: 1, payload: ["ok": false, "error": "no first player"])))
+        let paths = h.store.allDivergences.map(\.path)
+        #expect(paths == ["ack:start_game/ok", "ack:start_game/error"])
+        #expect(h.store.allDivergences.allSatisfy { $0.source == .ack && $0.sequence == 1 })
+
+        // A missing ack shows once the settle window passed without it
+        await h.send(.mirrored(h.event(2, "start_game")))
+        await h.send(.output(.ack(side: .primary, sessionID: "pi", sequence: 2, payload: ["ok": true])))
+        await h.settle()
+        #expect(h.store.allDivergences.last?.path == "ack:start_game")
+        #expect(h.store.allDivergences.last?.kind == "missing")
+    }
+
+    @Test func aCheckpointWaitsForTheOtherSidesMessages() async throws {
+        // Both sides acked, but only the primary's broadcast to another client arrived yet
+        let h = Harness()
+        await h.send(.mirrored(h.event(1, "start_game")))
+        await h.send(output(.primary, "phone", "game_state_update", ["x": 1]))
+        await h.send(.output(.ack(side: .primary, sessionID: "pi", sequence: 1)))
+        await h.send(.output(.ack(side: .shadow, sessionID: "pi", sequence: 1)))
+        #expect(h.store.allComparisons.isEmpty)
+        // When the shadow's arrives, the checkpoint happens at once, clean
+        await h.send(output(.shadow, "phone", "game_state_update", ["x": 1]))
+        #expect(h.store.allComparisons.map(\.outcome) == [.clean])
+    }
+}
