@@ -49,6 +49,7 @@ let package = Package(
         .target(name: "SocketIOProtocol", dependencies: ["JSONValue"], swiftSettings: swiftSettings),
         .target(name: "ScorerState", dependencies: ["JSONValue"], swiftSettings: swiftSettings),
         .target(name: "JSONDiff", dependencies: ["JSONValue"], swiftSettings: swiftSettings),
+        .target(name: "StateTeeConfig", swiftSettings: swiftSettings),
 
         // MARK: I/O
         .target(
@@ -124,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "statetee",
             dependencies: [
-                "Tee", "Engine", "Storage", "SocketIOServer", "SocketIOClient", "JSONDiff", "Compare",
+                "Tee", "Engine", "Storage", "SocketIOServer", "SocketIOClient", "JSONDiff", "Compare", "StateTeeConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -181,5 +182,6 @@ let package = Package(
             dependencies: ["Engine", "Compare", "SocketIOClient", "StateTeeTesting"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "StateTeeConfigTests", dependencies: ["StateTeeConfig"], swiftSettings: swiftSettings),
     ]
 )
