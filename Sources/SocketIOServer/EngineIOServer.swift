@@ -54,7 +54,7 @@ public final class EngineIOServer: Service, Sendable {
     public func shutdown() {
         newSessionsContinuation.finish()
         for session in sessions.withLock({ Array($0.values) }) {
-            session.close(reason: .serverShutdown)
+            session.shutdown()
         }
     }
 

@@ -443,14 +443,25 @@ extension EngineIOSession {
                     buffer = []
                     return actions + terminate()
                 }
-                if reason == .serverDisconnect {
-                    // Keep the session until the client's next poll collects the last packets.
+                if reason == .serverDisconnect || clientClosed {
+                    // Keep the session until the client's next poll collects the last packets
+                    // (a poll racing the client's own `close` gets the `noop`, as with engine.io).
+                    if clientClosed { buffer = [] }
                     buffer.append(last)
                     lifecycle = .closing(deadline: now.advanced(by: pingTimeout))
                     return actions + [.rescheduleTimer]
                 }
                 buffer = []
                 return actions + terminate()
+            }
+        }
+
+        /// The server is going away: close if open, stop lingering if closing.
+        mutating func shutdown(now: Instant) -> [Action] {
+            switch lifecycle {
+            case .open: return close(reason: .serverShutdown, now: now)
+            case .closing: return terminate()
+            case .closed: return []
             }
         }
 

@@ -102,6 +102,11 @@ final class EngineIOSession: Sendable {
         transition { $0.close(reason: reason, now: now) }
     }
 
+    func shutdown() {
+        let now = clock.now
+        transition { $0.shutdown(now: now) }
+    }
+
     /// A long-poll GET: returns the packets to answer with, or a rejection.
     func poll() async -> Delivery {
         await waitForDelivery { machine, waiter, now in

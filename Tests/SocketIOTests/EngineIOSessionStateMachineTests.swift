@@ -177,6 +177,23 @@ struct MockClock: Clock {
         #expect(actions == [.dispatch([.text("bye")]), .disconnected(.clientDisconnect), .deliver(1, [.noop]), .terminated])
     }
 
+    @Test func clientCloseWithoutPendingPollAnswersARacingPollWithNoop() {
+        var machine = makeMachine()
+        _ = machine.send([.message("unread")])
+        _ = machine.postStarted(now: at(1))
+        let (result, actions) = machine.postReceived([.close], now: at(2))
+        #expect(result == .ok)
+        #expect(actions == [.disconnected(.clientDisconnect), .rescheduleTimer])
+        do {
+            let result = machine.pollRequested(1, now: at(3))
+            #expect(result == (.respond([.noop]), [.terminated]))
+        }
+        do {
+            let result = machine.pollRequested(2, now: at(4))
+            #expect(result.0 == .reject(.unknownSession))
+        }
+    }
+
     @Test func serverCloseWithoutPendingPollLingersForTheNextPoll() {
         var machine = makeMachine()
         _ = machine.send([.message("last")])
@@ -404,6 +421,21 @@ struct MockClock: Clock {
         do {
             let result = machine.webSocketPull(2, socket: 5)
             #expect(result == (.write([.close]), []))
+        }
+    }
+
+    @Test func shutdownEndsLingeringSessions() {
+        var lingering = makeMachine()
+        _ = lingering.close(reason: .serverDisconnect, now: at(1))
+        do {
+            let result = lingering.shutdown(now: at(2))
+            #expect(result == [.terminated])
+        }
+        var open = makeMachine()
+        _ = open.pollRequested(1, now: at(1))
+        do {
+            let result = open.shutdown(now: at(2))
+            #expect(result == [.disconnected(.serverShutdown), .deliver(1, [.close]), .terminated])
         }
     }
 
