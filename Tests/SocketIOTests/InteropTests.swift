@@ -89,12 +89,6 @@ extension ServerEvent {
     }
 }
 
-extension JSONValue {
-    var objectValue: JSONObject? {
-        if case .object(let object) = self { object } else { nil }
-    }
-}
-
 /// Polls a condition until it holds (for state that has no event to wait on), within a timeout.
 func waitUntil(_ what: String, timeout: Duration = .seconds(10), _ condition: @Sendable @escaping () -> Bool) async throws {
     try await withTimeout(timeout, what) {
