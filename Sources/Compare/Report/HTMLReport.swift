@@ -58,7 +58,7 @@ public enum HTMLReport {
         h.append("</div>")
         h.append("<table class=\"facts\"><tbody>")
         var facts: [(String, String)] = [
-            ("Comparisons by kind", "\(t.eventComparisons) events · \(t.rangeComparisons) ranges · \(t.reconciliations) reconciliations · \(t.resyncComparisons) resyncs"),
+            ("Comparisons by kind", "\(F.count(t.eventComparisons, "event")) · \(F.count(t.rangeComparisons, "range")) · \(F.count(t.reconciliations, "reconciliation")) · \(F.count(t.resyncComparisons, "resync"))"),
             ("Comparisons by outcome", "\(t.cleanComparisons) clean · \(t.acceptedComparisons) accepted only · \(t.divergentComparisons) divergent · \(t.unverifiedComparisons) not judged"),
             ("Ignored / within tolerance (counted, not listed)", "\(t.ignoredDifferences) / \(t.toleratedDifferences)"),
             ("Primary values adopted into the shadow", "\(t.adoptedValues)"),
@@ -115,7 +115,8 @@ public enum HTMLReport {
                 + "<span class=\"times\">\(w.occurrences)×</span></h3>")
             var lines: [(String, String)] = [
                 ("Kind", "\(d.kind) · source: \(d.source.rawValue)" + (d.sessionID.map { " · session \($0)" } ?? "")),
-                ("Seen", "first \(F.isoTime(w.firstSeen)) · last \(F.isoTime(w.lastSeen))"),
+                ("Seen", w.firstSeen == w.lastSeen ? F.isoTime(w.firstSeen)
+                    : "first \(F.isoTime(w.firstSeen)) · last \(F.isoTime(w.lastSeen))"),
                 ("Triggered by", MarkdownReport.blameLine(w).replacingOccurrences(of: "`", with: "")
                     .replacingOccurrences(of: "Triggering events: ", with: "").replacingOccurrences(of: "Triggering event: ", with: "")),
             ]
@@ -126,7 +127,7 @@ public enum HTMLReport {
             }
             h.append("<table class=\"facts\"><tbody>")
             for (k, v) in lines { h.append("<tr><th>\(escape(k))</th><td>\(escape(v))</td></tr>") }
-            if let e = w.event {
+            if let e = w.event, d.blame != .none {
                 h.append("<tr><th>Payload</th><td><pre>\(escape(e.payload.map { F.prettyJSON($0) } ?? "(none)"))</pre></td></tr>")
             }
             h.append("</tbody></table>")

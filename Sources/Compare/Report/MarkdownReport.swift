@@ -31,8 +31,8 @@ public enum MarkdownReport {
         out.append("|---|---:|")
         var rows: [(String, String)] = [
             ("Events mirrored", "\(t.eventsMirrored)"),
-            ("Comparisons", "\(t.comparisons) (\(t.eventComparisons) events, \(t.rangeComparisons) ranges, "
-                + "\(t.reconciliations) reconciliations, \(t.resyncComparisons) resyncs)"),
+            ("Comparisons", "\(t.comparisons) (\(F.count(t.eventComparisons, "event")), \(F.count(t.rangeComparisons, "range")), "
+                + "\(F.count(t.reconciliations, "reconciliation")), \(F.count(t.resyncComparisons, "resync")))"),
             ("Clean share", t.cleanShare.map {
                 "\(F.percent($0)) (\(t.cleanComparisons + t.acceptedComparisons) of \(t.comparisons))"
             } ?? "n/a"),
@@ -93,7 +93,10 @@ public enum MarkdownReport {
 
         out.append("## Worst divergences")
         out.append("")
-        if report.worst.isEmpty { out.append("None.") }
+        if report.worst.isEmpty {
+            out.append("None.")
+            out.append("")
+        }
         for (i, w) in report.worst.enumerated() {
             let d = w.example
             let cls = w.classification == .unexpected ? "unexpected" : "accepted (\(w.knownID ?? "?"))"
@@ -101,10 +104,11 @@ public enum MarkdownReport {
             out.append("")
             out.append("- Kind: \(d.kind) · source: \(d.source.rawValue)"
                 + (d.sessionID.map { " · session \(code($0))" } ?? "")
-                + " · first seen \(F.isoTime(w.firstSeen)) · last seen \(F.isoTime(w.lastSeen))")
+                + (w.firstSeen == w.lastSeen ? " · seen \(F.isoTime(w.firstSeen))"
+                    : " · first seen \(F.isoTime(w.firstSeen)) · last seen \(F.isoTime(w.lastSeen))"))
             if let reason = d.reason { out.append("- Reason accepted: \(reason)") }
             out.append("- " + blameLine(w))
-            if let e = w.event {
+            if let e = w.event, d.blame != .none {
                 out.append("- Payload: \(code(F.compact(e.payload)))")
             }
             if let detail = d.detail { out.append("- Detail: \(detail)") }
@@ -137,7 +141,8 @@ public enum MarkdownReport {
         let d = w.example
         switch d.blame {
         case .none:
-            return "Triggering event: none (found by a reconciliation after event \(d.sequence))"
+            let after = w.event.map { "#\($0.sequence) \(code($0.name))" } ?? "#\(d.sequence)"
+            return "Triggering event: none (drift found by a reconciliation after event \(after))"
         case .event, .range:
             var line = d.blame == .range
                 ? "Triggering events: a range, not told apart; its first is "

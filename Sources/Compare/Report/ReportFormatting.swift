@@ -51,6 +51,11 @@ public enum ReportFormatting {
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 
+    /// `1 range`, `3 ranges`.
+    public static func count(_ n: Int, _ noun: String) -> String {
+        n == 1 ? "1 \(noun)" : "\(n) \(noun)s"
+    }
+
     /// `86.7%` (one decimal).
     public static func percent(_ share: Double) -> String {
         let tenths = Int((share * 1000).rounded())

@@ -24,17 +24,19 @@ public enum TimelineSVG {
         }
         let plotWidth = width - left - right
         let plotHeight = height - top - bottom
-        let maximum = max(1, timeline.buckets.map(\.total).max() ?? 1)
+        // An even scale (above 1) so that the middle grid line is a whole count.
+        let tallest = max(1, timeline.buckets.map(\.total).max() ?? 1)
+        let maximum = tallest > 1 && tallest % 2 == 1 ? tallest + 1 : tallest
         let slot = plotWidth / Double(timeline.buckets.count)
         let barWidth = max(1, slot * 0.8)
         var s: [String] = []
-        s.append("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(n(width)) \(n(height))\" width=\"\(n(width))\" height=\"\(n(height))\" role=\"img\" aria-label=\"Comparisons over time by outcome\">")
+        s.append("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(n(width)) \(n(height))\" style=\"width:100%;height:auto\" role=\"img\" aria-label=\"Comparisons over time by outcome\">")
         // Axes and grid.
         for fraction in [0.0, 0.5, 1.0] {
             let y = top + plotHeight * (1 - fraction)
+            if maximum == 1 && fraction == 0.5 { continue }
             s.append("<line x1=\"\(n(left))\" y1=\"\(n(y))\" x2=\"\(n(width - right))\" y2=\"\(n(y))\" stroke=\"#d8dee4\" stroke-width=\"1\"/>")
-            let value = Double(maximum) * fraction
-            let label = value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+            let label = String(Int(Double(maximum) * fraction))
             s.append("<text x=\"\(n(left - 6))\" y=\"\(n(y + 4))\" text-anchor=\"end\">\(label)</text>")
         }
         // Bars.
