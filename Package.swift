@@ -179,7 +179,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["Engine", "Compare", "SocketIOClient", "StateTeeTesting"],
+            dependencies: ["Engine", "Compare", "SocketIOClient", "StateTeeTesting", "ScorerState", "Storage"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StateTeeConfigTests", dependencies: ["StateTeeConfig"], swiftSettings: swiftSettings),
