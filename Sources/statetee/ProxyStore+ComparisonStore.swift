@@ -24,6 +24,11 @@ extension ProxyStore: ComparisonStore {
             GapRecord(time: gap.time, fromSequence: gap.fromSequence, toSequence: gap.toSequence, count: gap.count))
     }
 
+    /// Also deletes admin log entries older than `date` (``ProxyStore/prune(olderThan:)``).
+    public func removeRecords(olderThan date: Date) async throws {
+        try await prune(olderThan: date)
+    }
+
     public func eventCount(since date: Date) async throws -> Int {
         try await summary(since: date).events
     }

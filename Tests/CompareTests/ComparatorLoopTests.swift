@@ -67,4 +67,24 @@ import Testing
         #expect(page.contains("#1 increment_cp (phone p1)"))
         #expect(page.contains("Not ready for switchover"))
     }
+
+    @Test func retentionDeletesOldRecords() async throws {
+        let h = Harness(configuration: ComparatorConfiguration(reconciliationInterval: nil, retention: .seconds(60)))
+        await h.play(h.event(1, "increment_cp", ["player_id": 1, "action": "add"]), primary: set("/player1/cp", 2))
+        await h.settle()  // pruned once at start: nothing is old yet
+        #expect(h.store.allComparisons.count == 1)
+        await h.settle(.seconds(3600))  // the next pruning, an hour later
+        #expect(h.store.allComparisons.isEmpty && h.store.allEvents.isEmpty)
+    }
+
+    @Test func waitingForComparisonsEndsWhenCancelled() async throws {
+        let store = MemoryComparisonStore()
+        await #expect(throws: CancellationError.self) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try await store.waitForComparisons(1) }
+                group.cancelAll()
+                try await group.next()
+            }
+        }
+    }
 }

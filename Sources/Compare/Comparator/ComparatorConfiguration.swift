@@ -24,6 +24,11 @@ public struct ComparatorConfiguration: Sendable {
     public var maxLoggedDivergences: Int
     /// Divergences kept for the status page. Default 20.
     public var latestDivergenceCount: Int
+    /// Records older than this are deleted from the store (checked once per
+    /// ``pruneInterval``); `nil`: kept for ever. Default 30 days.
+    public var retention: Duration?
+    /// How often the retention is applied. Default 1 hour.
+    public var pruneInterval: Duration
     /// What a game is (for the readiness gate's "full game").
     public var game: GameBoundaries
     /// Which events can write which paths (for blaming one event of a range).
@@ -37,6 +42,8 @@ public struct ComparatorConfiguration: Sendable {
         inputCapacity: Int = 65_536,
         maxLoggedDivergences: Int = 10,
         latestDivergenceCount: Int = 20,
+        retention: Duration? = .seconds(30 * 86_400),
+        pruneInterval: Duration = .seconds(3600),
         game: GameBoundaries = .scorer,
         effects: EventEffects = .scorer
     ) {
@@ -44,6 +51,7 @@ public struct ComparatorConfiguration: Sendable {
         precondition(maxCheckpointDelay >= settleWindow, "the longest delay is at least the settle window")
         precondition(reconciliationInterval.map { $0 > .zero } ?? true, "the reconciliation interval is positive")
         precondition(maxDeferrals >= 0 && inputCapacity > 0, "counts are not negative")
+        precondition(retention.map { $0 > .zero } ?? true && pruneInterval > .zero, "retention and pruning are positive")
         self.settleWindow = settleWindow
         self.maxCheckpointDelay = maxCheckpointDelay
         self.reconciliationInterval = reconciliationInterval
@@ -51,6 +59,8 @@ public struct ComparatorConfiguration: Sendable {
         self.inputCapacity = inputCapacity
         self.maxLoggedDivergences = maxLoggedDivergences
         self.latestDivergenceCount = latestDivergenceCount
+        self.retention = retention
+        self.pruneInterval = pruneInterval
         self.game = game
         self.effects = effects
     }
@@ -71,6 +81,12 @@ public struct ComparatorConfiguration: Sendable {
     public func with(maxCheckpointDelay: Duration) -> Self {
         var copy = self
         copy.maxCheckpointDelay = max(maxCheckpointDelay, settleWindow)
+        return copy
+    }
+
+    public func with(retention: Duration?) -> Self {
+        var copy = self
+        copy.retention = retention
         return copy
     }
 

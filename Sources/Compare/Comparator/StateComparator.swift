@@ -120,6 +120,7 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
     var checkpointRunning = false
     var ignoredMessages = 0
     var nextReconciliation: C.Instant?
+    var nextPrune: C.Instant?
     var seenDroppedInputs = 0
     var tracker: ReadinessTracker
     var status: ComparatorStatus
@@ -158,6 +159,7 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         let now = clock.now
         createdAt = now
         nextReconciliation = configuration.reconciliationInterval.map { now.advanced(by: $0) }
+        nextPrune = configuration.retention.map { _ in now }
         tracker = ReadinessTracker(settings: rules.rules.readiness, game: configuration.game)
         status = ComparatorStatus(readiness: tracker.readiness)
     }
@@ -272,6 +274,20 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
     public func tick(at now: C.Instant) async {
         await checkpointIfDue(at: now)
         await reconcileIfDue(at: now)
+        await pruneIfDue(at: now)
+    }
+
+    /// Applies the retention setting (once per ``ComparatorConfiguration/pruneInterval``).
+    private func pruneIfDue(at now: C.Instant) async {
+        guard let retention = configuration.retention, let due = nextPrune, now >= due, !checkpointRunning else { return }
+        nextPrune = now.advanced(by: configuration.pruneInterval)
+        let (seconds, attoseconds) = retention.components
+        let cutoff = wallClock().addingTimeInterval(-(Double(seconds) + Double(attoseconds) / 1e18))
+        do {
+            try await store.removeRecords(olderThan: cutoff)
+        } catch {
+            storeFailed(error)
+        }
     }
 
     /// Compares whatever is pending now, settled or not (shutdown, tests).
@@ -462,6 +478,7 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         }
         deferrals = 0
         lastComparedSequence = max(lastComparedSequence, last)
+        earlyProcessed = earlyProcessed.filter { $0.key > last }
         await recordEvents(events)
 
         var resynced = false

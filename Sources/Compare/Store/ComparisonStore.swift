@@ -14,6 +14,9 @@ public protocol ComparisonStore: Sendable {
     @discardableResult
     func recordComparison(_ comparison: ComparisonEntry, divergences: [DivergenceEntry]) async throws -> Int64
     func recordGap(_ gap: MirrorGap) async throws
+    /// Deletes events, comparisons (with their divergences) and gaps older
+    /// than `date` (the retention setting).
+    func removeRecords(olderThan date: Date) async throws
 
     /// Events received at or after `date`.
     func eventCount(since date: Date) async throws -> Int

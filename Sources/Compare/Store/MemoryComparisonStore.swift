@@ -18,6 +18,8 @@ public final class MemoryComparisonStore: ComparisonStore {
         var nextWaiterID = 0
         var waiters: [Int: Waiter] = [:]
         var failure: (any Error)?
+        var lastComparisonID: Int64 = 0
+        var lastDivergenceID: Int64 = 0
     }
 
     private let state = Mutex(State())
@@ -45,12 +47,14 @@ public final class MemoryComparisonStore: ComparisonStore {
     public func recordComparison(_ comparison: ComparisonEntry, divergences: [DivergenceEntry]) async throws -> Int64 {
         let (id, ready) = try state.withLock { state -> (Int64, [(CheckedContinuation<[ComparisonEntry], any Error>, [ComparisonEntry])]) in
             if let failure = state.failure { throw failure }
-            let id = Int64(state.comparisons.count + 1)
+            state.lastComparisonID += 1
+            let id = state.lastComparisonID
             var stored = comparison
             stored.id = id
             state.comparisons.append(stored)
             for var d in divergences {
-                d.id = Int64(state.divergences.count + 1)
+                state.lastDivergenceID += 1
+                d.id = state.lastDivergenceID
                 d.comparisonID = id
                 state.divergences.append(d)
             }
@@ -69,6 +73,17 @@ public final class MemoryComparisonStore: ComparisonStore {
         try state.withLock { state in
             if let failure = state.failure { throw failure }
             state.gaps.append(gap)
+        }
+    }
+
+    public func removeRecords(olderThan date: Date) async throws {
+        try state.withLock { state in
+            if let failure = state.failure { throw failure }
+            state.events = state.events.filter { $0.value.receivedAt >= date }
+            let removed = Set(state.comparisons.filter { $0.time < date }.compactMap(\.id))
+            state.comparisons.removeAll { $0.time < date }
+            state.divergences.removeAll { removed.contains($0.comparisonID ?? 0) }
+            state.gaps.removeAll { $0.time < date }
         }
     }
 
