@@ -568,9 +568,14 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
     }
 
     /// Compares the states now, blaming what differs on no event (drift).
-    /// Runs on its own when due; callable directly (an operator's "compare now").
+    /// Runs on its own when due; callable directly (an operator's "compare
+    /// now"): with events pending, those are compared first instead.
     public func reconcile(at now: C.Instant) async {
         guard !checkpointRunning else { return }
+        guard pending.isEmpty, resyncNeed == nil else {
+            await flush()
+            return
+        }
         checkpointRunning = true
         defer { checkpointRunning = false }
         let streamBatch = streams
