@@ -177,6 +177,9 @@ public actor ScorerEngine {
             if configuration.rateLimit > 0, !takeToken(for: client.id, now: now) {
                 return rateLimited(event, client: client, now: now)
             }
+            if Self.legacyDropsPacket(arguments) {
+                return droppedLikeTheLegacy(event, client: client, now: now)
+            }
             let before = game
             var outcome = game.receivedEvent(event, arguments: arguments, now: now, dice: &dice)
             if configuration.testDefect == .cpAddTwice, event == "increment_cp", outcome.saved,
@@ -306,6 +309,35 @@ public actor ScorerEngine {
             let payload = Self.errorPayload(
                 code: EngineErrorCode.rateLimited, message: message, event: event, now: now,
                 extra: ["limit_per_second": .int(configuration.rateLimit)])
+            client.emit?("error", [payload])
+            result.replies.append(EngineEmission(event: "error", arguments: [payload]))
+        }
+        return result
+    }
+
+    /// python-engineio's JSON decoder refuses an integer literal of more than
+    /// 100 characters: the legacy drops the whole packet before any handler
+    /// (no state change, no ack, nothing sent). The engine does the same.
+    static func legacyDropsPacket(_ arguments: [JSONValue]) -> Bool {
+        func huge(_ value: JSONValue) -> Bool {
+            switch value {
+            case .bigInt(let literal): literal.utf8.count > 100
+            case .array(let items): items.contains(where: huge)
+            case .object(let object): object.values.contains(where: huge)
+            default: false
+            }
+        }
+        return arguments.contains(where: huge)
+    }
+
+    private func droppedLikeTheLegacy(_ event: String, client: EngineClient, now: Double) -> EngineEventResult {
+        let message = "an integer literal of more than 100 characters: the packet is dropped, as the legacy drops it"
+        var result = EngineEventResult(errorCode: EngineErrorCode.invalidState)
+        logger.notice(
+            "Engine dropped a packet the legacy drops",
+            metadata: ["statetee.event": .string(event), "statetee.client": .string(client.id)])
+        if configuration.errorEvents {
+            let payload = Self.errorPayload(code: EngineErrorCode.invalidState, message: message, event: event, now: now)
             client.emit?("error", [payload])
             result.replies.append(EngineEmission(event: "error", arguments: [payload]))
         }

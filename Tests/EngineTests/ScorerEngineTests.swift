@@ -130,6 +130,32 @@ import Testing
         #expect(try await store.journal(after: 0).count == 3)
     }
 
+    @Test func aPacketWithAnIntegerLiteralOverAHundredCharactersIsDroppedLikeTheLegacy() async throws {
+        let (engine, _) = try await makeEngine()
+        await send(engine, Array(setUpEvents.prefix(1)), from: EngineClient(id: "pi"))
+        let before = await engine.state()
+        broadcasts.clear()
+        let phone = EmissionLog()
+        let client = EngineClient(id: "phone", emit: phone.emitter)
+        let hundredDigits = String(repeating: "9", count: 100)
+        let dropped = await engine.receive(
+            "update_score", arguments: [["player_id": 1, "score_type": "primary", "value": ["x": .bigInt("1" + hundredDigits)]]],
+            from: client)
+        #expect(dropped.outcome == nil && dropped.ackArguments == nil)
+        #expect(dropped.errorCode == "INVALID_STATE")
+        let droppedPi = await engine.receive(
+            "set_player_name", arguments: [["player_id": 1, "name": "x", "n": .bigInt("-" + hundredDigits)]], from: client)
+        #expect(droppedPi.ackArguments == nil)  // the legacy never sees it: no ack either
+        #expect(await engine.state() == before)
+        #expect(broadcasts.all.isEmpty)
+        // 100 characters still parse: python's int() keeps them exact.
+        let kept = await engine.receive(
+            "update_score", arguments: [["player_id": 1, "score_type": "primary", "value": .bigInt(hundredDigits)]],
+            from: client)
+        #expect(kept.outcome?.saved == true)
+        #expect(await engine.state().state.at("/player1/primary_score") == .bigInt(hundredDigits))
+    }
+
     @Test func errorEventsCanBeTurnedOff() async throws {
         let (engine, _) = try await makeEngine(EngineConfiguration(rateLimit: 0, errorEvents: false))
         let phone = EmissionLog()
