@@ -59,6 +59,17 @@ import Glibc
             let final = try await Processes.engineState(port: port)
             #expect(final.state["game_phase"] == "game_over")
             #expect(final.state["current_round"] == 6)
+
+            // 4. SIGTERM: a graceful stop, exit 0, the WAL checkpointed into the database.
+            engine.send(signal: SIGTERM)
+            #expect(try await engine.waitForExit(timeout: .seconds(20)) == 0)
+            await engine.terminate()
+            let wal = try? FileManager.default.attributesOfItem(atPath: data + "/engine.sqlite-wal")[.size] as? Int
+            #expect((wal ?? 0) == 0)
+            (engine, port) = try await Processes.startEngine(dataDirectory: data, seed: nil)
+            let afterStop = try await Processes.engineState(port: port)
+            #expect(afterStop.sequence == final.sequence)
+            #expect(afterStop.state.removing(Self.displayStrings) == final.state.removing(Self.displayStrings))
             await engine.terminate()
         }
     }
