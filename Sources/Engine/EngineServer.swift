@@ -71,16 +71,13 @@ public struct EngineServer: Sendable {
         }
     }
 
-    /// The HTTP routes: Engine.IO first, then the control API, the legacy's
-    /// pages and the static files.
+    /// The HTTP routes: Engine.IO first, then the legacy's pages and static
+    /// files (``EnginePages``) for every path outside the control API.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: EngineIOMiddleware(io.engine))
-        if let staticDirectory = configuration.staticDirectory {
-            router.add(middleware: FileMiddleware(staticDirectory, searchForIndexHtml: false, logger: logger))
-        }
+        router.add(middleware: EnginePagesMiddleware(pages: EnginePages(configuration: configuration, logger: logger)))
         addControlRoutes(to: router)
-        addPageRoutes(to: router)
         return router
     }
 
