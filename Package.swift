@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "ScorerState", "SocketIOServer", "Storage",
+                "ScorerState", "SocketIOServer", "SocketIOProtocol", "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
