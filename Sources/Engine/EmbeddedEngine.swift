@@ -15,7 +15,8 @@ import Synchronization
 /// is this hub (do not also serve it with an ``EngineServer``).
 ///
 /// The shape matches the proxy's `InProcessEngine` protocol; the executable
-/// adapts one to the other.
+/// adapts one to the other. Run ``engine`` as a service of the embedding
+/// process's service group (display refresh; checkpoint and close on shutdown).
 public struct EmbeddedEngine: Sendable {
     public let engine: ScorerEngine
     let hub: EmbeddedSessionHub
@@ -52,8 +53,13 @@ public struct EmbeddedEngine: Sendable {
     }
 
     /// Replaces the engine's state (a switchover's handoff), journaled with `reason`.
-    public func loadState(_ state: JSONValue, reason: String = "handoff") async throws(EngineError) {
+    public func loadState(_ state: JSONValue, reason: String) async throws(EngineError) {
         try await engine.loadState(state, reason: reason)
+    }
+
+    /// ``loadState(_:reason:)`` with the reason `handoff`.
+    public func loadState(_ state: JSONValue) async throws(EngineError) {
+        try await engine.loadState(state, reason: "handoff")
     }
 
     /// Answers the legacy's plain HTTP routes: `/`, `/player/1|2`, static files (404 elsewhere).
