@@ -7,7 +7,7 @@ extension StateTee {
         static let configuration = CommandConfiguration(
             commandName: "bench",
             abstract: "Measure StateTee's parts on this machine.",
-            subcommands: [Codec.self]
+            subcommands: [Codec.self, Load.self, Memory.self, CompareSpeed.self, Switchover.self]
         )
     }
 }
