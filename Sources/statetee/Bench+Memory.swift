@@ -242,15 +242,8 @@ struct IdleSessions: Sendable {
                     await withTaskGroup(of: Void.self) { inner in
                         inner.addTask { try? await client.run() }
                         await limiter.acquire()
-                        var ready = false
                         var events = client.events.makeAsyncIterator()
-                        while let event = await events.next() {
-                            if case .event(let name, _, _, _) = event, name == "game_state_update" {
-                                ready = true
-                                break
-                            }
-                            if case .connectError(let data) = event { gate.fail("connect refused: \(data.serialized())") }
-                        }
+                        let ready = await SessionStart.awaitReady(&events, gate: gate)
                         await limiter.release()
                         gate.arrive(ok: ready)
                         while await events.next() != nil {}

@@ -93,6 +93,8 @@ struct BenchProcess: Sendable {
             return first
         }
         guard let found else {
+            // Its stdout closed: it is most likely exiting; let the exit status arrive.
+            _ = await exited.wait(upTo: .seconds(2))
             let status = exited.status.map { "exited with status \($0)" } ?? "did not announce \(announces) within \(timeout)"
             await started.stop()
             throw StartError(description: "\(name) \(status): \(Self.tail(of: logPath))")
@@ -109,7 +111,7 @@ struct BenchProcess: Sendable {
     static func residentBytes(pid: Int32) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let number = line.dropFirst(6).split(separator: " ").first.flatMap { Int($0) }
+            let number = line.dropFirst(6).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Int($0) }
             return number.map { $0 * 1024 }
         }
         return nil

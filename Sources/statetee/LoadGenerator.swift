@@ -141,19 +141,9 @@ struct LoadGenerator: Sendable {
             group.addTask { try? await client.run() }
             await limiter.acquire()
             var events = client.events.makeAsyncIterator()
-            // Connected, and the connect's own game_state_update received.
-            var ready = false
-            while let event = await events.next() {
-                if case .event(let name, _, _, _) = event, name == "game_state_update" {
-                    ready = true
-                    break
-                }
-                if case .disconnected = event { break }
-                if case .connectError(let data) = event {
-                    gate.fail("connect refused: \(data.serialized())")
-                    break
-                }
-            }
+            // Connected, and the connect's own game_state_update received (python-socketio
+            // may send that event before its CONNECT answer: wait for both, in any order).
+            let ready = await SessionStart.awaitReady(&events, gate: gate)
             await limiter.release()
             if !ready {
                 gate.arrive(ok: false)
@@ -205,6 +195,28 @@ struct LoadGenerator: Sendable {
             // Drain what is left so run() can end.
             while await events.next() != nil {}
         }
+    }
+}
+
+/// A new session's first moments: the Socket.IO CONNECT and the connect's `game_state_update`.
+enum SessionStart {
+    /// True once both arrived; false when the client ended first.
+    static func awaitReady(_ events: inout AsyncStream<SocketIOClient.Event>.Iterator, gate: StartGate) async -> Bool {
+        var connected = false
+        var greeted = false
+        while let event = await events.next() {
+            switch event {
+            case .connected: connected = true
+            case .event(let name, _, _, _) where name == "game_state_update": greeted = true
+            case .connectError(let data):
+                gate.fail("connect refused: \(data.serialized())")
+                return false
+            case .disconnected: return false
+            default: break
+            }
+            if connected && greeted { return true }
+        }
+        return false
     }
 }
 
