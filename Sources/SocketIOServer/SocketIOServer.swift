@@ -239,6 +239,10 @@ final class SocketIOClientConnection: Sendable {
         let socket = SocketIOSocket(
             id: EngineIOServer.makeSessionID(), namespace: name, auth: auth, connection: connection, jobs: jobs)
         sockets.withLock { $0[name] = socket }
+        // Join the broadcast list before the connect handler runs (as python-socketio does), so
+        // a broadcast made meanwhile is not lost to this client: it is held with the socket's
+        // other early emits and delivered right after the CONNECT packet.
+        core.registry.withLock { $0[name, default: [:]][socket.id] = socket }
         do {
             try await namespace.connectHandler?(socket, auth)
         } catch {
@@ -246,11 +250,11 @@ final class SocketIOClientConnection: Sendable {
             socket.markDisconnected()
             _ = socket.claimFinalization()
             sockets.withLock { if $0[name] === socket { $0[name] = nil } }
+            core.registry.withLock { _ = $0[name]?.removeValue(forKey: socket.id) }
             logger.debug("Socket.IO connection refused", metadata: ["statetee.sid": .string(connection.id), "statetee.namespace": .string(name)])
             connection.send(SocketIOCodec.encode(SocketIOPacket(kind: .connectError, namespace: name, data: refusal.payload)))
             return
         }
-        core.registry.withLock { $0[name, default: [:]][socket.id] = socket }
         socket.markConnected()
         logger.debug(
             "Socket.IO socket connected",

@@ -122,6 +122,27 @@ struct ServerTests {
         }
     }
 
+    @Test func broadcastDuringTheConnectHandlerReachesTheNewClient() async throws {
+        let connecting = AsyncEventLog<String>()
+        let (release, releaseContinuation) = AsyncStream<Void>.makeStream()
+        var namespace = SocketIONamespace("/")
+        namespace.onConnect { socket, _ in
+            connecting.append(socket.id)
+            for await _ in release { break }  // hold the handler until the test has broadcast
+        }
+        try await withLiveSocketIOServer(namespaces: [namespace]) { server, port in
+            let http = PollingClient(port: port)
+            let sid = try #require(try await http.request("/socket.io/?EIO=4&transport=polling").sid)
+            let path = "/socket.io/?EIO=4&transport=polling&sid=\(sid)"
+            _ = try await http.request(path, method: .POST, body: "40")
+            let socketID = try await connecting.next("the connect handler to start")
+            server.broadcast("news", ["early"])
+            releaseContinuation.yield()
+            let body = try #require(try await http.request(path).body)
+            #expect(body == "40{\"sid\":\"\(socketID)\"}\u{1e}42[\"news\",\"early\"]")
+        }
+    }
+
     @Test func silentClientsHitTheConnectTimeout() async throws {
         let log = AsyncEventLog<ServerEvent>()
         let configuration = SocketIOConfiguration(connectTimeout: .milliseconds(200))
