@@ -1,0 +1,444 @@
+import Foundation
+import JSONValue
+import Logging
+import SocketIOProtocol
+import SocketIOServer
+import Synchronization
+
+/// One client's Engine.IO session at the proxy and its two upstream legs.
+///
+/// The client's packets go to the primary leg first, then a copy goes into
+/// the global mirror queue; the primary's packets are relayed to the client,
+/// the shadow's are only reported. Which leg is primary is per session state,
+/// flipped by the switchover while the session holds the client's frames.
+final class ProxySession: Sendable {
+    enum LegPhase: Sendable, Equatable {
+        case idle, connecting, up, down
+    }
+
+    struct Slot: Sendable {
+        var leg: (any UpstreamLeg)?
+        var phase = LegPhase.idle
+        var acks = AckMap()
+        /// Mirror copies waiting for the shadow leg's first connect.
+        var pending: [SocketIOPacket] = []
+    }
+
+    struct State: Sendable {
+        var primary: UpstreamID
+        var legacy = Slot()
+        var engine = Slot()
+        var holding: Bool
+        var held: [SocketIOPacket] = []
+        var inFlight = 0
+        var connectRequested = false
+        var clientConnected = false
+        var closed = false
+        var releaseWaiters: [CheckedContinuation<Void, Never>] = []
+        var mirrorFlushed = false
+        var flushWaiter: CheckedContinuation<Void, Never>?
+        var ackWaiter: CheckedContinuation<Void, Never>?
+
+        subscript(_ upstream: UpstreamID) -> Slot {
+            get { upstream == .legacy ? legacy : engine }
+            set {
+                if upstream == .legacy { legacy = newValue } else { engine = newValue }
+            }
+        }
+    }
+
+    /// Mirror copies kept while a shadow leg is still connecting.
+    static let pendingLimit = 64
+
+    let id: String
+    let connection: EngineIOConnection
+    private let proxy: TeeProxy
+    private let state: Mutex<State>
+
+    init(connection: EngineIOConnection, proxy: TeeProxy, primary: UpstreamID, holding: Bool) {
+        self.id = connection.id
+        self.connection = connection
+        self.proxy = proxy
+        self.state = Mutex(State(primary: primary, holding: holding))
+    }
+
+    // MARK: - Client side
+
+    /// Runs the session: reads the client's packets until it leaves, with the legs as child tasks.
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            var decoder = SocketIODecoder()
+            for await payload in connection.messages {
+                let packet: SocketIOPacket
+                do {
+                    guard let decoded = try decoder.decode(payload) else { continue }
+                    packet = decoded
+                } catch {
+                    proxy.logger.debug(
+                        "Client sent a malformed packet",
+                        metadata: ["statetee.session": .string(id), "statetee.error": .string(String(describing: error))])
+                    connection.close(reason: .parseError)
+                    break
+                }
+                if packet.namespace != "/" {
+                    if packet.kind == .connect {
+                        connection.send(SocketIOCodec.encode(.connectError(namespace: packet.namespace, message: "Invalid namespace")))
+                    }
+                    continue
+                }
+                switch packet.kind {
+                case .connect:
+                    let start = state.withLock { state -> Bool in
+                        guard !state.connectRequested else { return false }
+                        state.connectRequested = true
+                        state.legacy.phase = .connecting
+                        state.engine.phase = .connecting
+                        return true
+                    }
+                    guard start else { continue }
+                    let primary = state.withLock { $0.primary }
+                    for upstream in [primary, primary.other] {
+                        let leg = proxy.makeLeg(upstream, auth: packet.data)
+                        let attached = state.withLock { state -> Bool in
+                            guard !state.closed else { return false }
+                            state[upstream].leg = leg
+                            return true
+                        }
+                        guard attached else { break }
+                        group.addTask { await leg.run { event in await self.legEvent(event, from: upstream) } }
+                    }
+                case .disconnect:
+                    connection.close(reason: .clientDisconnect)
+                case .event, .binaryEvent, .ack, .binaryAck:
+                    await clientPacket(packet)
+                case .connectError:
+                    break
+                }
+                if !connection.isOpen { break }
+            }
+            // Frames the client sent during a switchover still go to the new primary, as they
+            // would have reached the server without the proxy.
+            await waitUntilReleased()
+            // The primary leg now; the shadow leg once the mirror delivered what the client sent.
+            let primaryLeg = state.withLock { state -> (any UpstreamLeg)? in
+                state.closed = true
+                return state[state.primary].leg
+            }
+            await primaryLeg?.close()
+            // The shadow leg: once the mirror delivered everything the client sent, and the
+            // shadow answered the acks it owes (bounded), so the comparator sees its last outputs.
+            proxy.mirrorClose(self)
+            await waitForMirrorFlush()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.waitForShadowAcks() }
+                group.addTask { try? await Task.sleep(for: .seconds(2)) }
+                await group.next()
+                group.cancelAll()
+            }
+            await closeLegs()
+        }
+    }
+
+    /// The mirror consumer reached this session's close marker.
+    func mirrorFlushed() {
+        let waiter = state.withLock { state in
+            state.mirrorFlushed = true
+            defer { state.flushWaiter = nil }
+            return state.flushWaiter
+        }
+        waiter?.resume()
+    }
+
+    private func waitForMirrorFlush() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                guard !state.mirrorFlushed else { return true }
+                state.flushWaiter = continuation
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    private static func shadowSettled(_ state: State) -> Bool {
+        let shadow = state[state.primary.other]
+        return shadow.phase != .up || shadow.acks.pendingCount == 0
+    }
+
+    private func waitForShadowAcks() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if Self.shadowSettled(state) || Task.isCancelled { return true }
+                    state.ackWaiter = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                defer { state.ackWaiter = nil }
+                return state.ackWaiter
+            }
+            waiter?.resume()
+        }
+    }
+
+    /// Resumes the close when the shadow owes nothing any more.
+    private func checkAckWaiter() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard state.ackWaiter != nil, Self.shadowSettled(state) else { return nil }
+            defer { state.ackWaiter = nil }
+            return state.ackWaiter
+        }
+        waiter?.resume()
+    }
+
+    /// Closes every leg still open.
+    func closeLegs() async {
+        let legs = state.withLock { state -> [any UpstreamLeg] in
+            state.closed = true
+            return [state.legacy.leg, state.engine.leg].compactMap { $0 }
+        }
+        for leg in legs { await leg.close() }
+    }
+
+    private enum Plan {
+        case held
+        case drop
+        case send(any UpstreamLeg, SocketIOPacket)
+    }
+
+    /// An event or ack from the client: to the primary now (or held during a switchover), then mirrored.
+    func clientPacket(_ packet: SocketIOPacket) async {
+        let plan = state.withLock { state -> Plan in
+            if state.holding {
+                state.held.append(packet)
+                return .held
+            }
+            return Self.planForward(packet, &state)
+        }
+        await execute(plan, packet)
+    }
+
+    private static func planForward(_ packet: SocketIOPacket, _ state: inout State) -> Plan {
+        let primary = state.primary
+        guard let leg = state[primary].leg, state[primary].phase == .up else { return .drop }
+        var wire = packet
+        if packet.isEvent, let clientID = packet.id {
+            wire.id = state[primary].acks.outbound(clientID: clientID)
+        }
+        state.inFlight += 1
+        return .send(leg, wire)
+    }
+
+    private func execute(_ plan: Plan, _ packet: SocketIOPacket) async {
+        guard case .send(let leg, let wire) = plan else { return }
+        let sent = await leg.send(wire)
+        if sent, packet.isEvent {
+            proxy.mirror(packet, from: self)
+        }
+        state.withLock { $0.inFlight -= 1 }
+    }
+
+    // MARK: - Upstream side
+
+    func legEvent(_ event: LegEvent, from upstream: UpstreamID) async {
+        switch event {
+        case .connected(let sid):
+            let (answer, role) = state.withLock { state -> (SocketIOPacket?, UpstreamRole) in
+                let role: UpstreamRole = upstream == state.primary ? .primary : .shadow
+                var answer: SocketIOPacket?
+                if role == .primary, !state.clientConnected {
+                    state.clientConnected = true
+                    answer = .connect(data: ["sid": .string(sid)])
+                }
+                return (answer, role)
+            }
+            if let answer { connection.send(SocketIOCodec.encode(answer)) }
+            // Mirror copies that waited for this leg go first, in order; the leg is `up`
+            // (taking new copies directly) only once none is left.
+            while true {
+                let batch = state.withLock { state -> (any UpstreamLeg, [SocketIOPacket])? in
+                    guard let leg = state[upstream].leg, !state[upstream].pending.isEmpty else {
+                        state[upstream].phase = .up
+                        return nil
+                    }
+                    var batch: [SocketIOPacket] = []
+                    for var packet in state[upstream].pending {
+                        if let clientID = packet.id { packet.id = state[upstream].acks.outbound(clientID: clientID) }
+                        batch.append(packet)
+                    }
+                    state[upstream].pending = []
+                    return (leg, batch)
+                }
+                guard let (leg, packets) = batch else { break }
+                for packet in packets { _ = await leg.send(packet) }
+            }
+            proxy.legConnected(upstream, role: role, session: id)
+        case .packet(var packet):
+            let role = state.withLock { state -> UpstreamRole? in
+                let role: UpstreamRole = upstream == state.primary ? .primary : .shadow
+                if packet.isAck {
+                    guard let legID = packet.id, let clientID = state[upstream].acks.inbound(legID: legID) else { return nil }
+                    packet.id = clientID
+                }
+                return role
+            }
+            guard let role else { return }
+            if packet.isAck { checkAckWaiter() }
+            if role == .primary {
+                connection.send(SocketIOCodec.encode(packet))
+            }
+            proxy.upstreamOutput(packet, upstream: upstream, role: role, session: id)
+        case .lost(let reason), .ended(let reason):
+            let role = lose(upstream)
+            let closed = state.withLock { state in
+                if case .ended = event { state[upstream].leg = nil }
+                return state.closed
+            }
+            if closed { return }
+            if role == .primary {
+                proxy.logger.debug(
+                    "Primary leg lost; closing the client session",
+                    metadata: ["statetee.session": .string(id), "statetee.reason": .string(reason)])
+                connection.close(reason: .transportClose)
+            } else {
+                proxy.shadowLegLost(session: id, reason: reason)
+            }
+        case .retrying:
+            let role = lose(upstream)
+            let unanswered = state.withLock { !$0.clientConnected }
+            if role == .primary, unanswered {
+                // Without the proxy the client could not have connected either: let it retry.
+                connection.close(reason: .transportClose)
+            }
+        case .refused(let data):
+            let (role, answer) = state.withLock { state -> (UpstreamRole, Bool) in
+                state[upstream].phase = .down
+                let role: UpstreamRole = upstream == state.primary ? .primary : .shadow
+                return (role, role == .primary && !state.clientConnected)
+            }
+            if answer {
+                connection.send(SocketIOCodec.encode(SocketIOPacket(kind: .connectError, data: data)))
+            } else if role == .shadow {
+                proxy.shadowLegLost(session: id, reason: "connection refused")
+            }
+        }
+    }
+
+    /// Marks a leg down and forgets its pending acks; returns its role.
+    private func lose(_ upstream: UpstreamID) -> UpstreamRole {
+        let role = state.withLock { state in
+            state[upstream].phase = .down
+            _ = state[upstream].acks.reset()
+            state[upstream].pending = []
+            return upstream == state.primary ? UpstreamRole.primary : .shadow
+        }
+        checkAckWaiter()
+        return role
+    }
+
+    // MARK: - Mirror
+
+    enum MirrorDelivery: Equatable {
+        case sent, buffered, lost
+    }
+
+    /// Delivers one mirrored event to this session's shadow leg.
+    func deliverMirror(_ packet: SocketIOPacket) async -> MirrorDelivery {
+        enum Step { case buffered, lost, send(any UpstreamLeg, SocketIOPacket) }
+        let step = state.withLock { state -> Step in
+            let shadow = state.primary.other
+            switch state[shadow].phase {
+            case .idle, .connecting:
+                guard state[shadow].pending.count < Self.pendingLimit else { return .lost }
+                state[shadow].pending.append(packet)
+                return .buffered
+            case .down:
+                return .lost
+            case .up:
+                guard let leg = state[shadow].leg else { return .lost }
+                var wire = packet
+                if let clientID = packet.id { wire.id = state[shadow].acks.outbound(clientID: clientID) }
+                return .send(leg, wire)
+            }
+        }
+        switch step {
+        case .buffered: return .buffered
+        case .lost: return .lost
+        case .send(let leg, let wire): return await leg.send(wire) ? .sent : .lost
+        }
+    }
+
+    // MARK: - Switchover
+
+    /// Starts buffering the client's frames.
+    func hold() {
+        state.withLock { $0.holding = true }
+    }
+
+    /// Nothing forwarded but unfinished, no ack awaited on a live leg.
+    var isQuiet: Bool {
+        state.withLock { state in
+            state.inFlight == 0
+                && (state.legacy.phase != .up || state.legacy.acks.pendingCount == 0)
+                && (state.engine.phase != .up || state.engine.acks.pendingCount == 0)
+        }
+    }
+
+    /// Makes `primary` this session's primary; returns its leg when it is connected.
+    func swap(to primary: UpstreamID) -> (any UpstreamLeg)? {
+        state.withLock { state in
+            state.primary = primary
+            guard state[primary].phase == .up else { return nil }
+            return state[primary].leg
+        }
+    }
+
+    /// The upstream this session currently mirrors to.
+    var shadowUpstream: UpstreamID { state.withLock { $0.primary.other } }
+
+    /// Whether the client got its CONNECT answer.
+    var isClientConnected: Bool { state.withLock { $0.clientConnected } }
+
+    /// Forwards the held frames in order (frames arriving meanwhile queue behind them), then stops holding.
+    func release() async {
+        while true {
+            let (batch, waiters) = state.withLock { state -> ([SocketIOPacket]?, [CheckedContinuation<Void, Never>]) in
+                if state.held.isEmpty {
+                    state.holding = false
+                    defer { state.releaseWaiters = [] }
+                    return (nil, state.releaseWaiters)
+                }
+                defer { state.held = [] }
+                return (state.held, [])
+            }
+            guard let batch else {
+                for waiter in waiters { waiter.resume() }
+                return
+            }
+            for packet in batch {
+                let plan = state.withLock { Self.planForward(packet, &$0) }
+                await execute(plan, packet)
+            }
+        }
+    }
+
+    /// Returns once the session is not holding frames.
+    private func waitUntilReleased() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                guard state.holding else { return true }
+                state.releaseWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// Closes the client's session as a dropped connection (the client reconnects).
+    func drop() {
+        connection.close(reason: .transportClose)
+    }
+}

@@ -1,1 +1,0 @@
-// Tee: placeholder until its issue lands.

@@ -1,0 +1,237 @@
+
+import Foundation
+import JSONDiff
+import JSONValue
+import Logging
+import SocketIOProtocol
+
+/// What a switchover or rollback request ended with.
+public struct SwitchoverOutcome: Sendable, Equatable {
+    /// `switchover` (to the engine) or `rollback` (to the legacy).
+    public var action: String
+    public var ok: Bool
+    /// The primary after the attempt.
+    public var primary: UpstreamID
+    /// Why it was refused or failed (nil when ok).
+    public var refusal: Switchover.Refusal?
+    /// Whether the target's state was loaded from the old primary's.
+    public var loadedState: Bool
+    /// Sessions refreshed with a `game_state_update` from the new primary.
+    public var refreshedSessions: Int
+    /// Sessions closed because their leg to the new primary was not connected (they reconnect).
+    public var droppedSessions: Int
+    public var duration: Duration
+
+    public var json: JSONValue {
+        var object: JSONObject = [
+            "action": .string(action), "ok": .bool(ok), "primary": .string(primary.rawValue),
+            "loaded_state": .bool(loadedState), "refreshed_sessions": .int(refreshedSessions),
+            "dropped_sessions": .int(droppedSessions),
+            "duration_ms": .int(Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)),
+        ]
+        if let refusal {
+            object["refusal"] = .string(refusal.shortDescription)
+            object["message"] = .string(refusal.description)
+        } else {
+            object["message"] = .string("\(primary) is now the primary")
+        }
+        return .object(object)
+    }
+}
+
+extension TeeProxy {
+    /// Makes `target` the primary: gate, hold, drain, handoff, flip, refresh,
+    /// release (DESIGN.md "Switchover, step by step"). Rollback is the same call
+    /// with `.legacy`. Never throws: a refusal leaves the roles as they were.
+    ///
+    /// - Parameters:
+    ///   - target: the upstream that should become primary
+    ///   - force: skip the readiness gate, and switch even when the states
+    ///     differ and the target cannot be loaded
+    ///   - actor: who asked, for the admin log
+    public func switchover(to target: UpstreamID, force: Bool, actor: String) async -> SwitchoverOutcome {
+        let action = target == .engine ? "switchover" : "rollback"
+        let clock = ContinuousClock()
+        let started = clock.now
+        let readiness = await self.readiness(for: target)
+        let targetHealth = monitor(target).health
+        let reachable: Result<Void, Switchover.Refusal> =
+            targetHealth.isHealthy ? .success(()) : .failure(.targetUnavailable(targetHealth.reason ?? targetHealth.name))
+
+        let request = withRegistry { registry -> (Switchover.StateMachine<ContinuousClock>.RequestAction, [ProxySession]) in
+            let action = registry.machine.requested(
+                target: target, force: force, readiness: readiness, targetReachable: reachable, now: clock.now)
+            guard case .hold = action else { return (action, []) }
+            registry.holding = true
+            return (action, Array(registry.sessions.values))
+        }
+        if case .refuse(let refusal) = request.0 {
+            return await finish(action: action, actor: actor, refusal: refusal, loaded: false, refreshed: 0, dropped: 0, started: started)
+        }
+        logger.info(
+            "Switchover started",
+            metadata: ["statetee.action": .string(action), "statetee.target": .string(target.rawValue), "statetee.force": "\(force)"])
+        for session in request.1 { session.hold() }
+
+        // Drain: nothing in flight, both states settled (two reads agree).
+        let current = target.other
+        let evaluator = RulesEvaluator(configuration.rules)
+        var previous: (primary: JSONValue, target: JSONValue)?
+        var states: (primary: JSONValue, target: JSONValue)?
+        drain: while true {
+            var idle = false
+            let quiet = mirrorQueue.isIdle && sessions.allSatisfy(\.isQuiet)
+            if quiet, let read = try? await (monitor(current).readState(), monitor(target).readState()) {
+                if let previous,
+                   evaluator.compare(primary: previous.primary, shadow: read.0).isClean,
+                   evaluator.compare(primary: previous.target, shadow: read.1).isClean
+                {
+                    idle = true
+                    states = (read.0, read.1)
+                }
+                previous = (read.0, read.1)
+            } else {
+                previous = nil
+            }
+            let step = withRegistry { $0.machine.drainChecked(idle: idle, now: clock.now) }
+            switch step {
+            case .wait:
+                try? await Task.sleep(for: configuration.settleInterval)
+            case .handOff:
+                break drain
+            case .abort(let refusal):
+                await releaseAll(flippedTo: nil)
+                return await finish(action: action, actor: actor, refusal: refusal, loaded: false, refreshed: 0, dropped: 0, started: started)
+            }
+        }
+
+        // Handoff: compare after rules (dice adopted); load the target when it can be.
+        guard let states else { preconditionFailure("drained without states") }
+        var targetState = states.target
+        _ = evaluator.adopt(from: states.primary, into: &targetState)
+        let comparison = evaluator.compare(primary: states.primary, shadow: targetState)
+        let summary = comparison.unexpected.prefix(3).map { "\($0)" }.joined(separator: "; ")
+        var loaded = false
+        var handoff = withRegistry {
+            $0.machine.compared(differs: !comparison.isClean, summary: summary, targetCanLoad: monitor(target).canLoadState)
+        }
+        if case .load = handoff {
+            var failure: String?
+            do {
+                try await monitor(target).loadState(states.primary)
+                loaded = true
+            } catch {
+                failure = String(describing: error)
+            }
+            handoff = withRegistry { $0.machine.loaded(failure) }
+        }
+        guard case .flip = handoff else {
+            guard case .abort(let refusal) = handoff else { preconditionFailure("unexpected handoff action \(handoff)") }
+            await releaseAll(flippedTo: nil)
+            return await finish(action: action, actor: actor, refusal: refusal, loaded: loaded, refreshed: 0, dropped: 0, started: started)
+        }
+
+        // Flip: durable first, then every session.
+        var persistFailure: String?
+        do {
+            try await roleStore.setPrimary(target, reason: "\(action) by \(actor)\(force ? " (forced)" : "")", at: Date())
+        } catch {
+            persistFailure = String(describing: error)
+        }
+        let flip = withRegistry { registry -> Switchover.StateMachine<ContinuousClock>.FlipAction in
+            let flip = registry.machine.persisted(persistFailure)
+            if case .swap(let primary) = flip { registry.primary = primary }
+            return flip
+        }
+        guard case .swap(let primary) = flip else {
+            guard case .abort(let refusal) = flip else { preconditionFailure("unexpected flip action") }
+            await releaseAll(flippedTo: nil)
+            return await finish(action: action, actor: actor, refusal: refusal, loaded: loaded, refreshed: 0, dropped: 0, started: started)
+        }
+        observer.rolesChanged(primary: primary)
+        let (refreshed, dropped) = await releaseAll(flippedTo: primary)
+        return await finish(action: action, actor: actor, refusal: nil, loaded: loaded, refreshed: refreshed, dropped: dropped, started: started)
+    }
+
+    /// Swaps every session to `primary` (when given) and refreshes its client
+    /// from it, then releases the held frames. Returns (refreshed, dropped).
+    @discardableResult
+    private func releaseAll(flippedTo primary: UpstreamID?) async -> (Int, Int) {
+        let sessions = withRegistry { registry -> [ProxySession] in
+            registry.holding = false
+            return Array(registry.sessions.values)
+        }
+        var refreshed = 0
+        var dropped = 0
+        if let primary {
+            for session in sessions {
+                guard let leg = session.swap(to: primary) else {
+                    if session.isClientConnected {
+                        session.drop()
+                        dropped += 1
+                    }
+                    continue
+                }
+                guard session.isClientConnected else { continue }
+                if await leg.send(.event("request_game_state", [])) {
+                    refreshed += 1
+                } else {
+                    session.drop()
+                    dropped += 1
+                }
+            }
+        }
+        await withDiscardingTaskGroup { group in
+            for session in sessions { group.addTask { await session.release() } }
+        }
+        return (refreshed, dropped)
+    }
+
+    private func finish(
+        action: String, actor: String, refusal: Switchover.Refusal?, loaded: Bool, refreshed: Int, dropped: Int,
+        started: ContinuousClock.Instant
+    ) async -> SwitchoverOutcome {
+        let outcome = SwitchoverOutcome(
+            action: action, ok: refusal == nil, primary: primary, refusal: refusal, loadedState: loaded,
+            refreshedSessions: refreshed, droppedSessions: dropped, duration: ContinuousClock.now - started)
+        withRegistry { $0.lastSwitchover = outcome }
+        let status = refusal.map { $0.isRefusal ? "refused" : "failed" } ?? "ok"
+        metrics.switchover(action: action, outcome: status)
+        if let refusal {
+            logger.info(
+                "Switchover refused",
+                metadata: [
+                    "statetee.action": .string(action), "statetee.actor": .string(actor),
+                    "statetee.reason": .string(refusal.shortDescription), "statetee.detail": .string(refusal.description),
+                ])
+        } else {
+            logger.info(
+                "Switchover done",
+                metadata: [
+                    "statetee.action": .string(action), "statetee.actor": .string(actor),
+                    "statetee.primary": .string(outcome.primary.rawValue), "statetee.loaded": "\(loaded)",
+                    "statetee.refreshed": "\(refreshed)", "statetee.dropped": "\(dropped)",
+                    "statetee.duration": "\(outcome.duration)",
+                ])
+        }
+        do {
+            try await roleStore.logAdmin(
+                AdminLogEntry(
+                    time: Date(), action: action, actor: actor, outcome: status,
+                    detail: refusal?.description ?? "primary \(outcome.primary); refreshed \(refreshed), dropped \(dropped)"))
+        } catch {
+            logger.error("Cannot write the admin log", metadata: ["statetee.error": .string(String(describing: error))])
+        }
+        return outcome
+    }
+
+    /// The comparator's verdict, and the proxy's own: the target must be reachable.
+    func readiness(for target: UpstreamID) async -> Readiness {
+        let verdict = await observer.readiness()
+        let health = monitor(target).health
+        guard health.isHealthy else {
+            return Readiness(ready: false, reason: "\(target) is \(health.name)", details: verdict.details)
+        }
+        return verdict
+    }
+}

@@ -1,0 +1,86 @@
+import AsyncHTTPClient
+import JSONValue
+import Logging
+import SocketIOClient
+import SocketIOProtocol
+
+/// What one upstream leg reports, in order.
+enum LegEvent: Sendable {
+    /// The namespace is connected (again, after a reconnect).
+    case connected(sid: String)
+    /// An event or an ack from the upstream (raw, ack ids as on the leg).
+    case packet(SocketIOPacket)
+    /// The connection was lost; a shadow leg reconnects by itself.
+    case lost(reason: String)
+    /// A connect attempt failed (or the connection was lost); the leg tries again after a backoff.
+    case retrying
+    /// The upstream refused the namespace connection.
+    case refused(JSONValue)
+    /// The leg stopped for good (closed, or gave up).
+    case ended(reason: String)
+}
+
+/// One client's Socket.IO session with one upstream.
+protocol UpstreamLeg: Sendable {
+    /// Runs the leg until ``close()`` or a final failure, reporting events in order.
+    func run(_ report: @escaping @Sendable (LegEvent) async -> Void) async
+    /// Queues a packet; false (nothing queued) when the leg is not connected. Never waits on the network.
+    func send(_ packet: SocketIOPacket) async -> Bool
+    /// Disconnects (Socket.IO DISCONNECT when connected); ``run(_:)`` then returns.
+    func close() async
+}
+
+/// A leg over the network: a ``SocketIOClient`` over WebSocket (python-engineio
+/// drops long-polling batches of more than 16 packets), raw packets, no
+/// buffering while disconnected (the mirror records a gap instead).
+struct SocketLeg: UpstreamLeg {
+    let client: SocketIOClient
+
+    init(url: String, auth: JSONValue?, reconnect: SocketIOClient.ReconnectPolicy, connectTimeout: Duration,
+         httpClient: HTTPClient, logger: Logger) {
+        let configuration = SocketIOClient.Configuration(
+            url: url, transport: .websocket, auth: auth, reconnect: reconnect, connectTimeout: connectTimeout,
+            bufferWhileDisconnected: false, rawPackets: true)
+        client = SocketIOClient(configuration: configuration, httpClient: httpClient, logger: logger)
+    }
+
+    func run(_ report: @escaping @Sendable (LegEvent) async -> Void) async {
+        let client = self.client
+        await withTaskGroup(of: String.self) { group in
+            group.addTask {
+                do {
+                    try await client.run()
+                    return "closed"
+                } catch {
+                    return String(describing: error)
+                }
+            }
+            for await event in client.events {
+                switch event {
+                case .connected(let sid): await report(.connected(sid: sid))
+                case .packet(let packet): await report(.packet(packet))
+                case .event(let name, let args, let attachments, let ackID):
+                    await report(.packet(.event(name, args, id: ackID, attachments: attachments)))
+                case .disconnected(let reason): await report(.lost(reason: reason.rawValue))
+                case .connectError(let data): await report(.refused(data))
+                case .reconnecting: await report(.retrying)
+                }
+            }
+            let reason = await group.next() ?? "closed"
+            await report(.ended(reason: reason))
+        }
+    }
+
+    func send(_ packet: SocketIOPacket) async -> Bool {
+        do {
+            try await client.send(packet)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    func close() async {
+        await client.disconnect()
+    }
+}

@@ -1,0 +1,264 @@
+import AsyncHTTPClient
+import Foundation
+import JSONValue
+import Logging
+import NIOCore
+import NIOHTTP1
+import SocketIOClient
+import SocketIOProtocol
+import Synchronization
+
+/// The proxy's own connection to one upstream: health probes (a
+/// `request_game_state` answered in time), and the state reads and loads of a
+/// switchover. Independent of client sessions.
+final class UpstreamMonitor: Sendable {
+    enum Health: Sendable, Equatable {
+        case unknown
+        case healthy
+        case degraded(String)
+
+        var isHealthy: Bool { self == .healthy }
+        var name: String {
+            switch self {
+            case .unknown: "unknown"
+            case .healthy: "healthy"
+            case .degraded: "degraded"
+            }
+        }
+        var reason: String? {
+            if case .degraded(let reason) = self { return reason }
+            return nil
+        }
+    }
+
+    private struct State {
+        var health: Health = .unknown
+        var connected = false
+        /// The mirror sequence at the start of the last successful probe.
+        var confirmedSequence: Int64?
+        var waiters: [Int: CheckedContinuation<JSONValue, any Error>] = [:]
+        var nextWaiter = 0
+    }
+
+    let upstream: UpstreamID
+    let endpoint: UpstreamEndpoint
+    private let client: SocketIOClient?
+    private let engine: (any InProcessEngine)?
+    private let control: UpstreamControl?
+    private let probeInterval: Duration
+    private let probeTimeout: Duration
+    private let onHealthChange: @Sendable (UpstreamID, Health) async -> Void
+    private let currentSequence: @Sendable () -> Int64
+    private let state = Mutex(State())
+    private let logger: Logger
+
+    init(
+        upstream: UpstreamID, endpoint: UpstreamEndpoint, engine: (any InProcessEngine)?, control: UpstreamControl?,
+        probeInterval: Duration, probeTimeout: Duration, httpClient: HTTPClient, logger: Logger,
+        currentSequence: @escaping @Sendable () -> Int64,
+        onHealthChange: @escaping @Sendable (UpstreamID, Health) async -> Void
+    ) {
+        self.currentSequence = currentSequence
+        self.upstream = upstream
+        self.endpoint = endpoint
+        self.engine = engine
+        self.control = control
+        self.probeInterval = probeInterval
+        self.probeTimeout = probeTimeout
+        self.onHealthChange = onHealthChange
+        var logger = logger
+        logger[metadataKey: "statetee.upstream"] = .string(upstream.rawValue)
+        self.logger = logger
+        if case .url(let url) = endpoint {
+            let reconnect = SocketIOClient.ReconnectPolicy(
+                initialDelay: .milliseconds(200), maxDelay: .seconds(2), retryInitialConnect: true)
+            client = SocketIOClient(
+                configuration: .init(
+                    url: url, transport: .websocket, reconnect: reconnect, connectTimeout: probeTimeout * 2,
+                    bufferWhileDisconnected: false),
+                httpClient: httpClient, logger: logger)
+        } else {
+            client = nil
+        }
+    }
+
+    var health: Health { state.withLock { $0.health } }
+
+    /// Whether the upstream can take a state load (the embedded engine, or an engine with a control URL).
+    var canLoadState: Bool { engine != nil || control != nil }
+
+    /// Runs the control connection and the probes until cancelled or ``stop()``.
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            if let client {
+                group.addTask { _ = try? await client.run() }
+                group.addTask { await self.readEvents(client) }
+            }
+            group.addTask { await self.probeLoop() }
+        }
+    }
+
+    func stop() async {
+        await client?.disconnect()
+    }
+
+    private func readEvents(_ client: SocketIOClient) async {
+        for await event in client.events {
+            switch event {
+            case .connected:
+                state.withLock { $0.connected = true }
+            case .event(let name, let args, _, _) where name == "game_state_update":
+                let waiters = state.withLock { state in
+                    defer { state.waiters = [:] }
+                    return state.waiters
+                }
+                for waiter in waiters.values { waiter.resume(returning: args.first ?? .null) }
+            case .disconnected(let reason):
+                state.withLock { $0.connected = false }
+                if reason != .clientDisconnect { await setHealth(.degraded("connection lost: \(reason.rawValue)")) }
+            case .connectError(let data):
+                await setHealth(.degraded("connection refused: \(data)"))
+            default:
+                break
+            }
+        }
+        let waiters = state.withLock { state in
+            defer { state.waiters = [:] }
+            return state.waiters
+        }
+        for waiter in waiters.values { waiter.resume(throwing: SocketIOClientError.stopped) }
+    }
+
+    /// Probes every `probeInterval`. A probe that times out twice in a row makes the upstream
+    /// degraded (a busy machine may miss one deadline); a refused or lost connection at once.
+    /// Failures while the first connection is still being made (within two probe timeouts of
+    /// the start) leave the health `unknown`.
+    private func probeLoop() async {
+        let clock = ContinuousClock()
+        let startupGrace = clock.now.advanced(by: probeTimeout * 2)
+        var timeouts = 0
+        while !Task.isCancelled {
+            let sequence = currentSequence()
+            do {
+                _ = try await readState()
+                timeouts = 0
+                state.withLock { $0.confirmedSequence = sequence }
+                await setHealth(.healthy)
+            } catch is CancellationError {
+                return
+            } catch {
+                let starting = health == .unknown && clock.now < startupGrace
+                if error is Timeout {
+                    timeouts += 1
+                    if timeouts >= 2, !starting { await setHealth(.degraded(String(describing: error))) }
+                } else if !starting {
+                    await setHealth(.degraded(String(describing: error)))
+                }
+            }
+            try? await Task.sleep(for: probeInterval)
+        }
+    }
+
+    /// Mirror events from this sequence on have no sign of having reached the upstream.
+    var confirmedSequence: Int64? { state.withLock { $0.confirmedSequence } }
+
+    private func setHealth(_ health: Health) async {
+        let changed = state.withLock { state -> Bool in
+            defer { state.health = health }
+            return state.health.isHealthy != health.isHealthy || state.health == .unknown
+        }
+        guard changed else { return }
+        if health.isHealthy {
+            logger.info("Upstream healthy")
+        } else {
+            logger.info("Upstream degraded", metadata: ["statetee.reason": .string(health.reason ?? "")])
+        }
+        await onHealthChange(upstream, health)
+    }
+
+    struct Timeout: Error, CustomStringConvertible {
+        let limit: Duration
+        var description: String { "no game_state_update within \(limit)" }
+    }
+
+    /// The upstream's current served state (a `request_game_state` round trip, or the engine's API).
+    func readState() async throws -> JSONValue {
+        if let engine { return try await engine.currentState() }
+        guard let client else { throw Timeout(limit: probeTimeout) }
+        let limit = probeTimeout
+        return try await withThrowingTaskGroup(of: JSONValue?.self) { group in
+            let id = state.withLock { state in
+                state.nextWaiter += 1
+                return state.nextWaiter
+            }
+            group.addTask { try await self.waitForState(id: id) }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            do {
+                try await client.emit("request_game_state", [])
+            } catch {
+                self.cancelWaiter(id, error: error)
+                throw error
+            }
+            guard let first = try await group.next(), let value = first else {
+                self.cancelWaiter(id, error: Timeout(limit: limit))
+                throw Timeout(limit: limit)
+            }
+            return value
+        }
+    }
+
+    private func waitForState(id: Int) async throws -> JSONValue {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let cancelled = state.withLock { state -> Bool in
+                    if Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if cancelled { continuation.resume(throwing: CancellationError()) }
+            }
+        } onCancel: {
+            cancelWaiter(id, error: CancellationError())
+        }
+    }
+
+    private func cancelWaiter(_ id: Int, error: any Error) {
+        let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+        waiter?.resume(throwing: error)
+    }
+
+    /// Loads `state` into the upstream (the engine only).
+    func loadState(_ value: JSONValue) async throws {
+        if let engine { return try await engine.loadState(value) }
+        guard let control else { throw UpstreamControl.Failure(description: "\(upstream) has no load API") }
+        try await control.loadState(value)
+    }
+}
+
+/// An external engine's HTTP control API (`/statetee/v1/`, bearer token).
+struct UpstreamControl: Sendable {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    let baseURL: String
+    let token: String
+    let httpClient: HTTPClient
+
+    /// `PUT /statetee/v1/state` with the state as the JSON body.
+    func loadState(_ state: JSONValue) async throws {
+        var request = HTTPClientRequest(url: baseURL + "/statetee/v1/state")
+        request.method = .PUT
+        request.headers.add(name: "Authorization", value: "Bearer " + token)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: state.serializedBytes()))
+        let response = try await httpClient.execute(request, timeout: .seconds(10))
+        guard (200..<300).contains(response.status.code) else {
+            throw Failure(description: "PUT /statetee/v1/state answered \(response.status.code)")
+        }
+    }
+}

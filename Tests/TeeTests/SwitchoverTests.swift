@@ -1,0 +1,201 @@
+import AsyncHTTPClient
+import Foundation
+import JSONValue
+import NIOHTTP1
+import StateTeeTesting
+import Storage
+import Testing
+
+@testable import Tee
+
+/// Live switchover and rollback while four clients keep sending.
+@Suite(.timeLimit(.minutes(1))) struct SwitchoverTests {
+    /// `increments` × `increment_cp add` for player 1, paced. (All four clients raise the same
+    /// player's CP: two legacies then reach the same state whatever order their threads apply
+    /// the events in; `status_message` would otherwise depend on which event came last.)
+    static func sender(increments: Int, every: Double) -> JSONValue {
+        [
+            [
+                "repeat": .int(increments), "every": .double(every),
+                "steps": [["emit": "increment_cp", "args": [["player_id": 1, "action": "add"]]]],
+            ],
+            // A Pi call as a barrier: its ack follows the effect of everything this client sent.
+            ["call": "set_player_name", "args": [["player_id": 1, "name": "Ada"]]],
+        ]
+    }
+
+    static func cp(_ state: JSONValue) -> Int {
+        (state["player1"]?["cp"]?.intValue ?? 0) + (state["player2"]?["cp"]?.intValue ?? 0)
+    }
+
+    /// The upstream's state once its CP total reached `cp` (or after 5 s).
+    static func settledState(_ proxy: Harness.Proxy, _ upstream: UpstreamID, cp expected: Int) async throws -> JSONValue {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            let state = try await proxy.proxy.monitor(upstream).readState()
+            if cp(state) >= expected || ContinuousClock.now >= deadline { return state }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Starts a game, runs four senders, switches `to` target mid-way, checks nothing was lost.
+    static func switchMidGame(
+        _ proxy: Harness.Proxy, path: String, expectPrimary: UpstreamID, startGame: Bool
+    ) async throws {
+        if startGame {
+            let setup = try await Harness.runClient(url: proxy.url, script: .array(Harness.startGame))
+            #expect(!setup.failed, "\(setup.lines)")
+        }
+        let before = try await proxy.proxy.monitor(proxy.proxy.primary).readState()
+        #expect(before["game_phase"] == "game_play")
+        let increments = 40
+        let senders = try (1...4).map { _ in
+            try Harness.startClient(
+                url: proxy.url, script: sender(increments: increments, every: 0.02),
+                transport: "websocket")
+        }
+        do {
+            // Mid-game: once every sender is connected and has sent a few events.
+            for sender in senders { _ = try await sender.waitForLine(prefix: "CONNECTED", timeout: .seconds(10)) }
+            _ = try await Harness.waitForStatus(proxy, "some traffic") { ($0["mirrored"]?.intValue ?? 0) >= 20 }
+            let relayedBefore = await proxy.proxy.status()["upstreams"]?[expectPrimary.rawValue]?["relayed"]?.intValue ?? 0
+
+            let answer = try await Harness.admin(proxy, .POST, path, body: ["force": false])
+            #expect(answer.status == 200, "\(String(describing: answer.json))")
+            #expect(answer.json?["ok"] == true)
+            #expect(answer.json?["primary"] == JSONValue.string(expectPrimary.rawValue))
+            #expect(proxy.proxy.primary == expectPrimary)
+
+            var runs: [Harness.ClientRun] = []
+            for sender in senders {
+                let status = try await sender.waitForExit(timeout: .seconds(30))
+                _ = try? await sender.waitForLine(prefix: "DONE", timeout: .seconds(2))
+                runs.append(Harness.ClientRun(lines: sender.stdoutLines, exitStatus: status, stderr: sender.stderr))
+            }
+            for run in runs {
+                #expect(!run.failed, "\(run.lines.suffix(5))")
+                #expect(
+                    run.disconnects == 0,
+                    "a client was disconnected: \(run.lines.filter { !$0.hasPrefix("EVENT") }) \(run.stderr.suffix(3000))")
+                // Every client got a fresh game_state_update after the flip (the refresh) among its events.
+                #expect(run.events.contains { $0.name == "game_state_update" })
+            }
+            // Zero lost events: every increment is in the new primary's final state. (The legacy
+            // applies events in threads, so its last ack may overtake an increment by a few ms:
+            // read until the count is reached or stops changing.)
+            let expected = cp(before) + 4 * increments
+            let after = try await Self.settledState(proxy, expectPrimary, cp: expected)
+            #expect(cp(after) == expected, "before \(cp(before)), after \(cp(after))")
+            // The old primary, now the shadow, followed as well.
+            let shadow = try await Self.settledState(proxy, expectPrimary.other, cp: expected)
+            #expect(cp(shadow) == expected)
+            // Subsequent broadcasts came from the new primary.
+            let status = await proxy.proxy.status()
+            let relayedAfter = status["upstreams"]?[expectPrimary.rawValue]?["relayed"]?.intValue ?? 0
+            #expect(relayedAfter > relayedBefore)
+            #expect(status["primary"] == JSONValue.string(expectPrimary.rawValue))
+        } catch {
+            for sender in senders { await sender.terminate() }
+            throw error
+        }
+    }
+
+    @Test func switchoverThenRollbackMidGameLoseNothing() async throws {
+        try await Harness.withLegacy(ordered: false) { _, legacyURL in
+            try await Harness.withLegacy(ordered: false) { _, engineURL in
+                let store = MemoryRoleStore()
+                try await Harness.withProxy(Harness.configuration(legacy: legacyURL, engine: engineURL), roleStore: store) { proxy in
+                    _ = try await Harness.waitForStatus(proxy, "shadow healthy") { $0["shadow_health"] == "healthy" }
+                    try await Self.switchMidGame(proxy, path: "/switchover", expectPrimary: .engine, startGame: true)
+                    #expect(try await store.primary() == .engine)
+                    try await Self.switchMidGame(proxy, path: "/rollback", expectPrimary: .legacy, startGame: false)
+                    #expect(try await store.primary() == .legacy)
+                    #expect(store.adminLog.map(\.outcome) == ["ok", "ok"])
+                    #expect(store.adminLog.map(\.action) == ["switchover", "rollback"])
+                }
+            }
+        }
+    }
+
+    @Test func refusedWhenTheLegacyDiffersAndSaysSo() async throws {
+        try await Harness.withLegacy { _, legacyURL in
+            try await Harness.withLegacy { _, engineURL in
+                let store = MemoryRoleStore(primary: .engine)
+                try await Harness.withProxy(Harness.configuration(legacy: legacyURL, engine: engineURL), roleStore: store) { proxy in
+                    _ = try await Harness.waitForStatus(proxy, "both healthy") {
+                        $0["upstreams"]?["legacy"]?["health"] == "healthy" && $0["shadow_health"] == "healthy"
+                    }
+                    // Change the legacy (the shadow) behind the proxy's back.
+                    let direct = try await Harness.runClient(url: legacyURL, script: [["call": "start_new_game"]])
+                    #expect(!direct.failed)
+                    let answer = try await Harness.admin(proxy, .POST, "/rollback")
+                    #expect(answer.status == 409)
+                    #expect(answer.json?["refusal"] == "state_differs")
+                    #expect(answer.json?["message"]?.stringValue?.contains("no load API") == true)
+                    #expect(proxy.proxy.primary == .engine)
+                    #expect(try await store.primary() == .engine)
+                    #expect(store.adminLog.last?.outcome == "refused")
+                    // Forced, it goes through.
+                    let forced = try await Harness.admin(proxy, .POST, "/rollback", body: ["force": true])
+                    #expect(forced.status == 200)
+                    #expect(proxy.proxy.primary == .legacy)
+                }
+            }
+        }
+    }
+
+    @Test func restartKeepsTheSwitchedMode() async throws {
+        let directory = Harness.temporaryDirectory()
+        try await Harness.withLegacy { _, legacyURL in
+            try await Harness.withLegacy { _, engineURL in
+                let configuration = Harness.configuration(legacy: legacyURL, engine: engineURL)
+                let store = try ProxyStore.open(inDirectory: directory)
+                try await Harness.withProxy(configuration, roleStore: store) { proxy in
+                    _ = try await Harness.waitForStatus(proxy, "shadow healthy") { $0["shadow_health"] == "healthy" }
+                    let answer = try await Harness.admin(proxy, .POST, "/switchover")
+                    #expect(answer.status == 200, "\(String(describing: answer.json))")
+                }
+                try await store.close()
+
+                let reopened = try ProxyStore.open(inDirectory: directory)
+                try await Harness.withProxy(configuration, roleStore: reopened) { proxy in
+                    #expect(proxy.proxy.primary == .engine)
+                    let status = try await Harness.admin(proxy, .GET, "/status")
+                    #expect(status.json?["mode"] == "engine-primary")
+                    // A client is served by the engine from its first packet.
+                    let run = try await Harness.runClient(
+                        url: proxy.url,
+                        script: [["emit": "request_game_state"], ["call": "set_player_name", "args": [["player_id": 1, "name": "Ada"]]]])
+                    #expect(!run.failed)
+                    let relayed = await proxy.proxy.status()["upstreams"]?["engine"]?["relayed"]?.intValue
+                    #expect((relayed ?? 0) >= 2)
+                    #expect(await proxy.proxy.status()["upstreams"]?["legacy"]?["relayed"] == 0)
+                }
+                let history = try await reopened.roleHistory()
+                #expect(history.first?.primary == .engine)
+                #expect(try await reopened.adminLog(since: .distantPast).map(\.action) == ["switchover"])
+                try await reopened.close()
+            }
+        }
+    }
+}
+
+/// Tests use the SQLite store as the executable does.
+extension ProxyStore: RoleStore {
+    public func primary() async throws -> UpstreamID {
+        try await roles().primary == .engine ? .engine : .legacy
+    }
+
+    public func setPrimary(_ primary: UpstreamID, reason: String, at time: Date) async throws {
+        try await setRoles(Roles(primary: primary == .engine ? .engine : .legacy), reason: reason, at: time)
+    }
+
+    public func logAdmin(_ entry: AdminLogEntry) async throws {
+        try await logAdmin(
+            AdminLogRecord(time: entry.time, action: entry.action, actor: entry.actor, outcome: entry.outcome, detail: entry.detail))
+    }
+
+    public func recordGap(_ gap: SequenceGap, at time: Date) async throws {
+        try await recordGap(GapRecord(time: time, fromSequence: gap.fromSequence, toSequence: gap.toSequence, count: gap.count))
+    }
+}
