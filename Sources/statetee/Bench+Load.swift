@@ -35,7 +35,7 @@ extension StateTee.Bench {
                 --rate-limit 0` (this executable, so the same build). For each event kind and client count, each \
                 target in turn gets N concurrent Socket.IO clients (WebSocket), each in a closed loop: send the \
                 event, wait for its answer (request_game_state: the requester's game_state_update; update_score: \
-                the broadcast carrying this client's value), repeat. Latency goes into an HdrHistogram. Ratios are \
+                the broadcast carrying this client's value; start_game in set-up: its ack), repeat. Latency goes into an HdrHistogram. Ratios are \
                 to the legacy direct figure of the same run. Stops by itself.
                 """
         )
@@ -52,7 +52,7 @@ extension StateTee.Bench {
         @Option(help: "Targets, comma-separated: legacy, proxy, engine.")
         var targets: String = "legacy,proxy,engine"
 
-        @Option(name: .customLong("event"), help: "Event each client sends (repeat for several): request_game_state, update_score.")
+        @Option(name: .customLong("event"), help: "Event each client sends (repeat for several): request_game_state, update_score, start_game (acked).")
         var events: [BenchEvent] = []
 
         @Option(help: "Also write the results as JSON to this file.")

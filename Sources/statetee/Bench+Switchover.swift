@@ -15,8 +15,10 @@ extension StateTee.Bench {
             abstract: "The switchover pause under load: forced switchover and rollback while N clients send.",
             discussion: """
                 Starts the legacy fixture and `statetee proxy --shadow embedded` in front of it; N clients send \
-                update_score in closed loops (each waits for the broadcast carrying its own value, which stays \
-                unambiguous across the proxy's refresh of every client). After --steady of load, POST \
+                --event in closed loops (default start_game in set-up: answered by an ack, nothing broadcast, \
+                state unchanged; correlated by ack id, so the proxy's refresh of every client cannot pass for an \
+                answer; update_score is unambiguous too but broadcasts to every client; request_game_state is \
+                miscounted by one after each refresh). After --steady of load, POST \
                 /switchover {"force":true} on the admin API; after --steady more, POST /rollback \
                 {"force":true}; --steady more, then stop. Reports the proxy's own duration_ms, the longest \
                 interval in which no client got any answer (the hold as clients see it) and the worst round trip \
@@ -26,6 +28,9 @@ extension StateTee.Bench {
 
         @Option(help: "Concurrent clients sending during the flips.")
         var clients: Int = 100
+
+        @Option(help: "Event the clients send: start_game (acked, no broadcast), update_score (broadcast) or request_game_state.")
+        var event: BenchEvent = .startGame
 
         @Option(help: "Steady load before, between and after the flips.")
         var steady: BenchDuration = BenchDuration(.seconds(3), "3s")
@@ -42,10 +47,10 @@ extension StateTee.Bench {
         func run() async throws {
             BenchProcessRegistry.shared.installSignalHandlers()
             raiseOpenFileLimit(to: 4 * clients + 1024)
-            let bench = SwitchoverBench(servers: try servers.servers(), clients: clients, steady: steady.duration)
+            let bench = SwitchoverBench(servers: try servers.servers(), clients: clients, event: event, steady: steady.duration)
             print("# statetee bench switchover")
             print("")
-            print("\(BenchFormat.machineLine()); \(clients) clients sending update_score")
+            print("\(BenchFormat.machineLine()); \(clients) clients sending \(event.rawValue)")
             print("")
             let report = await bench.run { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
             print(report.markdown)
@@ -57,6 +62,7 @@ extension StateTee.Bench {
 struct SwitchoverBench: Sendable {
     let servers: BenchServers
     let clients: Int
+    let event: BenchEvent
     let steady: Duration
 
     /// One admin call and what the clients saw around it.
@@ -158,7 +164,7 @@ struct SwitchoverBench: Sendable {
         let admin = proxy.adminURL
         let flipsBox = FlipLog()
         let generator = LoadGenerator(
-            url: proxy.process.url, clients: clients, event: .updateScore, warmup: .seconds(1), duration: steady * 3)
+            url: proxy.process.url, clients: clients, event: event, warmup: .seconds(1), duration: steady * 3)
         let result = await generator.run { recorder in
             recorder.keepTimeline()
             let clock = ContinuousClock()

@@ -11,11 +11,18 @@ enum BenchEvent: String, CaseIterable, Sendable {
     /// Changes the state; the answer is the broadcast `game_state_update` that
     /// carries this client's value (every other client receives it too).
     case updateScore = "update_score"
+    /// A Pi event answered by an ack: in set-up (no first player chosen) the
+    /// legacy acks `{"ok": false, ...}` and changes and broadcasts nothing.
+    /// Correlated by ack id, so unsolicited `game_state_update`s (the proxy's
+    /// refresh at a switchover) cannot be mistaken for an answer.
+    case startGame = "start_game"
+
+    var usesAck: Bool { self == .startGame }
 
     /// The event's arguments for request `sequence` of client `client`.
     func arguments(client: Int, sequence: Int) -> [JSONValue] {
         switch self {
-        case .requestGameState:
+        case .requestGameState, .startGame:
             return []
         case .updateScore:
             return [["player_id": 1, "score_type": "primary", "value": .int(Self.scoreValue(client: client, sequence: sequence))]]
@@ -33,6 +40,8 @@ enum BenchEvent: String, CaseIterable, Sendable {
         switch self {
         case .requestGameState:
             return true
+        case .startGame:
+            return false
         case .updateScore:
             guard case .int(let score)? = args.first?["player1"]?["primary_score"] else { return false }
             return score == Self.scoreValue(client: client, sequence: sequence)
@@ -161,6 +170,18 @@ struct LoadGenerator: Sendable {
             loop: while !recorder.isClosed {
                 sequence += 1
                 let sent = clock.now
+                if event.usesAck {
+                    pending = true
+                    do {
+                        _ = try await client.emitWithAck(event.rawValue, event.arguments(client: index, sequence: sequence), timeout: .seconds(60))
+                    } catch {
+                        if !recorder.isClosed { recorder.sendFailed(String(describing: error)) }
+                        break loop
+                    }
+                    pending = false
+                    recorder.record(sent: sent, done: clock.now, measured: sent >= schedule.start)
+                    continue loop
+                }
                 do {
                     try await client.emit(event.rawValue, event.arguments(client: index, sequence: sequence))
                 } catch {
@@ -185,10 +206,7 @@ struct LoadGenerator: Sendable {
                 }
                 guard answered else { break loop }
                 pending = false
-                let done = clock.now
-                if sent >= schedule.start {
-                    recorder.record(sent: sent, done: done)
-                }
+                recorder.record(sent: sent, done: clock.now, measured: sent >= schedule.start)
             }
             if pending { recorder.unanswered() }
             await client.disconnect()
@@ -252,8 +270,10 @@ final class LatencyRecorder: Sendable {
     /// Keeps every (sent, done) pair from now on.
     func keepTimeline() { state.withLock { $0.timeline = [] } }
 
-    /// Records a request answered at `done` (dropped when the window had already closed).
-    func record(sent: ContinuousClock.Instant, done: ContinuousClock.Instant) {
+    /// Records a request answered at `done` (dropped when the window had already
+    /// closed, or when it was sent during the warm-up).
+    func record(sent: ContinuousClock.Instant, done: ContinuousClock.Instant, measured: Bool) {
+        guard measured else { return }
         let latency = done - sent
         let micros = UInt64(max(1, latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000))
         state.withLock { state in
