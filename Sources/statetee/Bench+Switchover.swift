@@ -80,6 +80,8 @@ struct SwitchoverBench: Sendable {
         /// Worst round trip among requests in flight during the call.
         var worstMilliseconds: Double = .nan
         var requestsInFlight = 0
+        /// The proxy's mirror queue depth (`GET /status`) just before the call.
+        var queueDepthBefore: Int?
     }
 
     struct Report: Sendable {
@@ -103,6 +105,7 @@ struct SwitchoverBench: Sendable {
                     [
                         "action", "result", "proxy duration_ms", "admin call ms", "longest no-answer gap ms",
                         "worst round trip in flight ms", "requests in flight", "worst − steady p50 ms",
+                        "mirror queue before",
                     ],
                     flips.map { flip in
                         [
@@ -110,6 +113,7 @@ struct SwitchoverBench: Sendable {
                             BenchFormat.fixed(flip.proxyMilliseconds, digits: 0), BenchFormat.ms(flip.callMilliseconds),
                             BenchFormat.ms(flip.stallMilliseconds), BenchFormat.ms(flip.worstMilliseconds),
                             String(flip.requestsInFlight), BenchFormat.ms(flip.worstMilliseconds - steadyP50),
+                            flip.queueDepthBefore.map(String.init) ?? "-",
                         ]
                     }))
             for note in notes { out.append("- " + note) }
@@ -130,6 +134,7 @@ struct SwitchoverBench: Sendable {
                             "no_answer_gap_ms": BenchFormat.number($0.stallMilliseconds),
                             "worst_in_flight_ms": BenchFormat.number($0.worstMilliseconds),
                             "requests_in_flight": .int($0.requestsInFlight),
+                            "mirror_queue_before": $0.queueDepthBefore.map { .int($0) } ?? .null,
                         ]
                     }),
             ]
@@ -170,8 +175,10 @@ struct SwitchoverBench: Sendable {
             let clock = ContinuousClock()
             for (action, path) in [("switchover", "/switchover"), ("rollback", "/rollback")] {
                 try? await Task.sleep(for: steady)
+                let depth = await Self.queueDepth(admin: admin)
                 let sent = clock.now
                 var flip = await Self.call(admin: admin, path: path, action: action)
+                flip.queueDepthBefore = depth
                 let done = clock.now
                 flip.callMilliseconds = Self.milliseconds(done - sent)
                 flipsBox.append(flip, from: sent, to: done)
@@ -221,6 +228,18 @@ struct SwitchoverBench: Sendable {
 
     static func milliseconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+
+    /// The mirror queue's depth from `GET /status`.
+    static func queueDepth(admin: String) async -> Int? {
+        var request = HTTPClientRequest(url: admin + "/status")
+        request.headers.add(name: "Authorization", value: "Bearer " + BenchServers.adminToken)
+        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)),
+            let body = try? await response.body.collect(upTo: 1 << 20),
+            let json = try? JSONParser.parse(Array(body.readableBytesView)),
+            case .int(let depth)? = json["queue"]?["depth"]
+        else { return nil }
+        return depth
     }
 
     /// `POST path {"force": true}` with the benchmark's admin token.
