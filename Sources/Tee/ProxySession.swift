@@ -20,8 +20,8 @@ final class ProxySession: Sendable {
         var leg: (any UpstreamLeg)?
         var phase = LegPhase.idle
         var acks = AckMap()
-        /// Mirror copies waiting for the shadow leg's first connect.
-        var pending: [SocketIOPacket] = []
+        /// Mirror copies (and their sequences) waiting for the shadow leg's first connect.
+        var pending: [(packet: SocketIOPacket, sequence: Int64)] = []
     }
 
     struct State: Sendable {
@@ -206,7 +206,7 @@ final class ProxySession: Sendable {
     private enum Plan {
         case held
         case drop
-        case send(any UpstreamLeg, SocketIOPacket)
+        case send(any UpstreamLeg, SocketIOPacket, UpstreamID)
     }
 
     /// An event or ack from the client: to the primary now (or held during a switchover), then mirrored.
@@ -229,16 +229,17 @@ final class ProxySession: Sendable {
             wire.id = state[primary].acks.outbound(clientID: clientID)
         }
         state.inFlight += 1
-        return .send(leg, wire)
+        return .send(leg, wire, primary)
     }
 
     private func execute(_ plan: Plan, _ packet: SocketIOPacket) async {
-        guard case .send(let leg, let wire) = plan else { return }
+        guard case .send(let leg, let wire, let upstream) = plan else { return }
         let sent = await leg.send(wire)
-        if sent, packet.isEvent {
-            proxy.mirror(packet, from: self)
+        let sequence = sent && packet.isEvent ? proxy.mirror(packet, from: self) : nil
+        state.withLock { state in
+            if let sequence, let legID = wire.id { state[upstream].acks.setSequence(sequence, forLegID: legID) }
+            state.inFlight -= 1
         }
-        state.withLock { $0.inFlight -= 1 }
     }
 
     // MARK: - Upstream side
@@ -265,9 +266,12 @@ final class ProxySession: Sendable {
                         return nil
                     }
                     var batch: [SocketIOPacket] = []
-                    for var packet in state[upstream].pending {
-                        if let clientID = packet.id { packet.id = state[upstream].acks.outbound(clientID: clientID) }
-                        batch.append(packet)
+                    for (packet, sequence) in state[upstream].pending {
+                        var wire = packet
+                        if let clientID = packet.id {
+                            wire.id = state[upstream].acks.outbound(clientID: clientID, sequence: sequence)
+                        }
+                        batch.append(wire)
                     }
                     state[upstream].pending = []
                     return (leg, batch)
@@ -277,20 +281,19 @@ final class ProxySession: Sendable {
             }
             proxy.legConnected(upstream, role: role, session: id)
         case .packet(var packet):
-            let role = state.withLock { state -> UpstreamRole? in
+            let answered = state.withLock { state -> (UpstreamRole, Int64?)? in
                 let role: UpstreamRole = upstream == state.primary ? .primary : .shadow
-                if packet.isAck {
-                    guard let legID = packet.id, let clientID = state[upstream].acks.inbound(legID: legID) else { return nil }
-                    packet.id = clientID
-                }
-                return role
+                guard packet.isAck else { return (role, nil) }
+                guard let legID = packet.id, let entry = state[upstream].acks.inboundEntry(legID: legID) else { return nil }
+                packet.id = entry.clientID
+                return (role, entry.sequence)
             }
-            guard let role else { return }
+            guard let (role, sequence) = answered else { return }
             if packet.isAck { checkAckWaiter() }
             if role == .primary {
                 connection.send(SocketIOCodec.encode(packet))
             }
-            proxy.upstreamOutput(packet, upstream: upstream, role: role, session: id)
+            proxy.upstreamOutput(packet, upstream: upstream, role: role, session: id, answersSequence: sequence)
         case .lost(let reason), .ended(let reason):
             let role = lose(upstream)
             let closed = state.withLock { state in
@@ -346,21 +349,21 @@ final class ProxySession: Sendable {
     }
 
     /// Delivers one mirrored event to this session's shadow leg.
-    func deliverMirror(_ packet: SocketIOPacket) async -> MirrorDelivery {
+    func deliverMirror(_ packet: SocketIOPacket, sequence: Int64) async -> MirrorDelivery {
         enum Step { case buffered, lost, send(any UpstreamLeg, SocketIOPacket) }
         let step = state.withLock { state -> Step in
             let shadow = state.primary.other
             switch state[shadow].phase {
             case .idle, .connecting:
                 guard state[shadow].pending.count < Self.pendingLimit else { return .lost }
-                state[shadow].pending.append(packet)
+                state[shadow].pending.append((packet, sequence))
                 return .buffered
             case .down:
                 return .lost
             case .up:
                 guard let leg = state[shadow].leg else { return .lost }
                 var wire = packet
-                if let clientID = packet.id { wire.id = state[shadow].acks.outbound(clientID: clientID) }
+                if let clientID = packet.id { wire.id = state[shadow].acks.outbound(clientID: clientID, sequence: sequence) }
                 return .send(leg, wire)
             }
         }

@@ -12,8 +12,6 @@ public protocol RoleStore: Sendable {
     func setPrimary(_ primary: UpstreamID, reason: String, at time: Date) async throws
     /// Appends an operator action (`switchover`, `rollback`) with its outcome (`ok`, `refused`, `failed`).
     func logAdmin(_ entry: AdminLogEntry) async throws
-    /// Records mirrored events lost on the way to the shadow.
-    func recordGap(_ gap: SequenceGap, at time: Date) async throws
 }
 
 /// One operator action, as recorded in the admin log.
@@ -41,7 +39,6 @@ public final class MemoryRoleStore: RoleStore {
     private struct State {
         var primary: UpstreamID
         var adminLog: [AdminLogEntry] = []
-        var gaps: [SequenceGap] = []
     }
 
     private let state: Mutex<State>
@@ -60,12 +57,6 @@ public final class MemoryRoleStore: RoleStore {
         state.withLock { $0.adminLog.append(entry) }
     }
 
-    public func recordGap(_ gap: SequenceGap, at time: Date) async throws {
-        state.withLock { $0.gaps.append(gap) }
-    }
-
     /// Everything logged so far.
     public var adminLog: [AdminLogEntry] { state.withLock { $0.adminLog } }
-    /// Every gap recorded so far.
-    public var gaps: [SequenceGap] { state.withLock { $0.gaps } }
 }

@@ -177,8 +177,9 @@ public final class TeeProxy: Service, Sendable {
 
     // MARK: - Traffic reports (from sessions)
 
-    /// Queues a copy of a client event for the shadow (after it went to the primary).
-    func mirror(_ packet: SocketIOPacket, from session: ProxySession) {
+    /// Queues a copy of a client event for the shadow (after it went to the primary); returns its sequence.
+    @discardableResult
+    func mirror(_ packet: SocketIOPacket, from session: ProxySession) -> Int64 {
         let offer = mirrorQueue.offer(Mirror.Item(session: session, packet: packet))
         let queued: Bool
         switch offer {
@@ -190,6 +191,7 @@ public final class TeeProxy: Service, Sendable {
         if !queued { metrics.dropped.increment() }
         observer.mirrored(
             ClientEvent(sequence: offer.sequence, session: session.id, packet: packet, receivedAt: Date(), queued: queued))
+        return offer.sequence
     }
 
     /// The client left: close its shadow leg once the mirror has delivered everything before.
@@ -197,7 +199,9 @@ public final class TeeProxy: Service, Sendable {
         mirrorQueue.enqueueControl(Mirror.Item(session: session, packet: .disconnect()))
     }
 
-    func upstreamOutput(_ packet: SocketIOPacket, upstream: UpstreamID, role: UpstreamRole, session: String) {
+    func upstreamOutput(
+        _ packet: SocketIOPacket, upstream: UpstreamID, role: UpstreamRole, session: String, answersSequence: Int64?
+    ) {
         if role == .primary {
             counters.addRelayed(upstream)
             metrics.relayed(upstream).increment()
@@ -205,7 +209,10 @@ public final class TeeProxy: Service, Sendable {
             counters.suppressed.add(1, ordering: .relaxed)
             metrics.suppressed.increment()
         }
-        observer.output(UpstreamOutput(upstream: upstream, role: role, session: session, packet: packet, receivedAt: Date()))
+        observer.output(
+            UpstreamOutput(
+                upstream: upstream, role: role, session: session, packet: packet, receivedAt: Date(),
+                answersSequence: answersSequence))
     }
 
     func legConnected(_ upstream: UpstreamID, role: UpstreamRole, session: String) {
@@ -255,7 +262,7 @@ public final class TeeProxy: Service, Sendable {
                 if case .degraded = monitor(item.session.shadowUpstream).health {
                     delivery = .lost
                 } else {
-                    delivery = await item.session.deliverMirror(item.packet)
+                    delivery = await item.session.deliverMirror(item.packet, sequence: sequence)
                 }
                 if delivery == .lost {
                     if var gap = openGap {
@@ -287,12 +294,8 @@ public final class TeeProxy: Service, Sendable {
         logger.debug(
             "Mirror gap",
             metadata: ["statetee.from": "\(gap.fromSequence)", "statetee.to": "\(gap.toSequence)", "statetee.count": "\(gap.count)"])
+        // The comparator records it (and resyncs the shadow).
         observer.gap(gap)
-        do {
-            try await roleStore.recordGap(gap, at: Date())
-        } catch {
-            logger.error("Cannot record a mirror gap", metadata: ["statetee.error": .string(String(describing: error))])
-        }
     }
 
     // MARK: - Registry access for the switchover

@@ -36,6 +36,17 @@ import Testing
         #expect(primary.inbound(legID: primaryID) == 2)
     }
 
+    @Test func remembersTheSequenceOfTheEventAnAckAnswers() {
+        var map = AckMap()
+        let early = map.outbound(clientID: 4, sequence: 17)
+        let late = map.outbound(clientID: 5)  // the primary's: the sequence is known after the send
+        map.setSequence(18, forLegID: late)
+        map.setSequence(99, forLegID: 12345)  // unknown ids are ignored
+        #expect(map.inboundEntry(legID: late) == AckMap.Entry(clientID: 5, sequence: 18))
+        #expect(map.inboundEntry(legID: early) == AckMap.Entry(clientID: 4, sequence: 17))
+        #expect(map.pendingCount == 0)
+    }
+
     @Test func resetReturnsTheUnansweredClientIDsInSendOrder() {
         var map = AckMap()
         _ = map.outbound(clientID: 5)

@@ -1,3 +1,4 @@
+import Compare
 import Foundation
 import JSONDiff
 import JSONValue
@@ -50,6 +51,38 @@ import Testing
                 try await SwitchoverTests.switchMidGame(proxy, path: "/rollback", expectPrimary: .legacy, startGame: false)
                 #expect(try await store.primary() == .legacy)
                 #expect(store.adminLog.map(\.outcome) == ["ok", "ok"])
+            }
+        }
+    }
+
+    @Test func theComparatorSeesTheTrafficAndGatesTheSwitchover() async throws {
+        try await Harness.withLegacy { _, legacyURL in
+            try await Harness.withProxy(Harness.configuration(legacy: legacyURL, engine: .embedded), comparator: true) { proxy in
+                _ = try await Harness.waitForStatus(proxy, "both healthy") {
+                    $0["shadow_health"] == "healthy" && $0["upstreams"]?["legacy"]?["health"] == "healthy"
+                }
+                let run = try await Harness.runClient(url: proxy.url, script: SuppressionTests.phoneSession)
+                #expect(!run.failed)
+                let comparator = try #require(proxy.comparator)
+                let status = try await withTimeout(.seconds(10), "comparisons") {
+                    while true {
+                        let status = await comparator.currentStatus()
+                        if status.comparisons > 0, status.pendingEvents == 0, status.eventsMirrored >= 20 { return status }
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+                #expect(status.eventsMirrored >= 20)
+                // Far from the rules' readiness (50 clean comparisons and a full game): refused,
+                // unless forced.
+                let refused = try await Harness.admin(proxy, .POST, "/switchover")
+                #expect(refused.status == 409)
+                #expect(refused.json?["refusal"] == "not_ready")
+                let readiness = try await Harness.admin(proxy, .GET, "/status").json?["readiness"]
+                #expect(readiness?["ready"] == false)
+                #expect(readiness?["details"]?["consecutive_clean"] != nil)
+                let forced = try await Harness.admin(proxy, .POST, "/switchover", body: ["force": true])
+                #expect(forced.status == 200, "\(String(describing: forced.json))")
+                #expect(proxy.proxy.primary == .engine)
             }
         }
     }

@@ -194,8 +194,4 @@ extension ProxyStore: RoleStore {
         try await logAdmin(
             AdminLogRecord(time: entry.time, action: entry.action, actor: entry.actor, outcome: entry.outcome, detail: entry.detail))
     }
-
-    public func recordGap(_ gap: SequenceGap, at time: Date) async throws {
-        try await recordGap(GapRecord(time: time, fromSequence: gap.fromSequence, toSequence: gap.toSequence, count: gap.count))
-    }
 }

@@ -60,6 +60,8 @@ enum Harness {
         let proxy: TeeProxy
         let port: Int
         let adminPort: Int
+        /// The comparator, when the proxy runs with one.
+        var comparator: StateComparator<ContinuousClock>?
         var url: String { "http://127.0.0.1:\(port)" }
         var adminURL: String { "http://127.0.0.1:\(adminPort)" }
     }
@@ -93,6 +95,7 @@ enum Harness {
         _ configuration: TeeConfiguration,
         roleStore: any RoleStore = MemoryRoleStore(),
         engineDirectory: String? = nil,
+        comparator withComparator: Bool = false,
         _ body: @Sendable (Proxy) async throws -> R
     ) async throws -> R {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -103,7 +106,17 @@ enum Harness {
             embedded = shadow
             services.append(.init(service: engine))
         }
-        let proxy = try await TeeProxy(configuration: configuration, roleStore: roleStore, engine: embedded, logger: logger)
+        let observer = ComparatorObserver()
+        let proxy = try await TeeProxy(
+            configuration: configuration, roleStore: roleStore, observer: withComparator ? observer : NullObserver(),
+            engine: embedded, logger: logger)
+        var comparator: StateComparator<ContinuousClock>?
+        if withComparator {
+            let service = proxy.makeComparator(
+                observer: observer, rules: configuration.rules, store: MemoryComparisonStore(), logger: logger)
+            comparator = service.comparator
+            services.append(.init(service: service))
+        }
         let ports = AsyncEventLog<(String, Int)>()
         let client = proxy.clientApplication { ports.append(("client", $0)) }
         let admin = AdminAPI.application(proxy: proxy, token: token, port: 0, logger: logger) { ports.append(("admin", $0)) }
@@ -122,7 +135,8 @@ enum Harness {
                 } else {
                     adminPort = try await ports.next("admin port") { $0.0 == "admin" }.1
                 }
-                let result = try await body(Proxy(proxy: proxy, port: clientPort, adminPort: adminPort))
+                let result = try await body(
+                    Proxy(proxy: proxy, port: clientPort, adminPort: adminPort, comparator: comparator))
                 await group.triggerGracefulShutdown()
                 while try await tasks.next() != nil {}
                 return result
