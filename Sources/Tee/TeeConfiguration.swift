@@ -16,8 +16,12 @@ public struct TeeConfiguration: Sendable {
     /// Mirrored events that may wait for the shadow before new ones are dropped (a gap). Default 10 000.
     public var mirrorCapacity: Int
     /// How long a switchover may wait for in-flight work before it gives up. Default 5 s.
+    /// It bounds two waits: for the shadow to catch up with the mirror backlog (clients
+    /// not held yet), then, with the clients held, for the last frames to settle.
     public var drainTimeout: Duration
-    /// Interval between two state reads while draining; both must agree. Default 100 ms.
+    /// Mirror backlog the shadow must be under before the clients are held. Default 16.
+    public var holdBacklog: Int
+    /// Interval between two state reads while draining; both must agree. Default 25 ms.
     public var settleInterval: Duration
     /// Interval between two health probes of each upstream. Default 2 s.
     public var probeInterval: Duration
@@ -41,7 +45,8 @@ public struct TeeConfiguration: Sendable {
         engineControlToken: String? = nil,
         mirrorCapacity: Int = 10_000,
         drainTimeout: Duration = .seconds(5),
-        settleInterval: Duration = .milliseconds(100),
+        holdBacklog: Int = 16,
+        settleInterval: Duration = .milliseconds(25),
         probeInterval: Duration = .seconds(2),
         probeTimeout: Duration = .seconds(2),
         legReconnect: SocketIOClient.ReconnectPolicy = .init(
@@ -58,6 +63,7 @@ public struct TeeConfiguration: Sendable {
         self.engineControlToken = engineControlToken
         self.mirrorCapacity = mirrorCapacity
         self.drainTimeout = drainTimeout
+        self.holdBacklog = holdBacklog
         self.settleInterval = settleInterval
         self.probeInterval = probeInterval
         self.probeTimeout = probeTimeout

@@ -58,6 +58,23 @@ extension TeeProxy {
         let reachable: Result<Void, Switchover.Refusal> =
             targetHealth.isHealthy ? .success(()) : .failure(.targetUnavailable(targetHealth.reason ?? targetHealth.name))
 
+        // Catch up first, clients not held: a shadow far behind (a primary faster than it) would
+        // otherwise keep the clients held while it works through the backlog.
+        if force || readiness.ready, targetHealth.isHealthy, primary != target {
+            let deadline = clock.now.advanced(by: configuration.drainTimeout)
+            while mirrorQueue.depth > configuration.holdBacklog {
+                guard clock.now < deadline else {
+                    let refusal = Switchover.Refusal.drainTimeout(configuration.drainTimeout)
+                    logger.info(
+                        "Switchover not started: the shadow is behind",
+                        metadata: ["statetee.backlog": "\(mirrorQueue.depth)", "statetee.action": .string(action)])
+                    return await finish(
+                        action: action, actor: actor, refusal: refusal, loaded: false, refreshed: 0, dropped: 0, started: started)
+                }
+                try? await Task.sleep(for: configuration.settleInterval)
+            }
+        }
+
         let request = withRegistry { registry -> (Switchover.StateMachine<ContinuousClock>.RequestAction, [ProxySession]) in
             let action = registry.machine.requested(
                 target: target, force: force, readiness: readiness, targetReachable: reachable, now: clock.now)

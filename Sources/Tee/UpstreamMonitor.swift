@@ -249,13 +249,14 @@ struct UpstreamControl: Sendable {
     let token: String
     let httpClient: HTTPClient
 
-    /// `PUT /statetee/v1/state` with the state as the JSON body.
+    /// `PUT /statetee/v1/state` with `{"state": ..., "reason": "handoff", "broadcast": false}`.
     func loadState(_ state: JSONValue) async throws {
         var request = HTTPClientRequest(url: baseURL + "/statetee/v1/state")
         request.method = .PUT
         request.headers.add(name: "Authorization", value: "Bearer " + token)
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: state.serializedBytes()))
+        let body: JSONValue = ["state": state, "reason": "handoff", "broadcast": false]
+        request.body = .bytes(ByteBuffer(bytes: body.serializedBytes()))
         let response = try await httpClient.execute(request, timeout: .seconds(10))
         guard (200..<300).contains(response.status.code) else {
             throw Failure(description: "PUT /statetee/v1/state answered \(response.status.code)")

@@ -1,4 +1,5 @@
 import Compare
+import Engine
 import Foundation
 import JSONDiff
 import JSONValue
@@ -83,6 +84,33 @@ import Testing
                 let forced = try await Harness.admin(proxy, .POST, "/switchover", body: ["force": true])
                 #expect(forced.status == 200, "\(String(describing: forced.json))")
                 #expect(proxy.proxy.primary == .engine)
+            }
+        }
+    }
+
+    @Test func anExternalEngineIsLoadedThroughItsControlAPI() async throws {
+        try await Harness.withLegacy { _, legacyURL in
+            let engineConfiguration = Harness.engineConfiguration(directory: Harness.temporaryDirectory())
+                .with(controlToken: "control-token")
+            let engine = try await ScorerEngine.open(configuration: engineConfiguration, logger: Harness.logger)
+            let server = await EngineServer(engine: engine, logger: Harness.logger)
+            try await server.withRunning { port in
+                var configuration = Harness.configuration(legacy: legacyURL, engine: "http://127.0.0.1:\(port)")
+                configuration.engineControlToken = "control-token"
+                try await Harness.withProxy(configuration) { proxy in
+                    _ = try await Harness.waitForStatus(proxy, "both healthy") {
+                        $0["shadow_health"] == "healthy" && $0["upstreams"]?["legacy"]?["health"] == "healthy"
+                    }
+                    let direct = try await Harness.runClient(
+                        url: legacyURL,
+                        script: [["call": "start_new_game"], ["call": "set_player_name", "args": [["player_id": 2, "name": "Yves"]]]])
+                    #expect(!direct.failed)
+                    let answer = try await Harness.admin(proxy, .POST, "/switchover")
+                    #expect(answer.status == 200, "\(String(describing: answer.json))")
+                    #expect(answer.json?["loaded_state"] == true)
+                    let state = try await proxy.proxy.monitor(.engine).readState()
+                    #expect(state["player2"]?["name"] == "Yves")
+                }
             }
         }
     }

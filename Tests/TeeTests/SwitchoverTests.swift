@@ -48,7 +48,7 @@ import Testing
         }
         let before = try await proxy.proxy.monitor(proxy.proxy.primary).readState()
         #expect(before["game_phase"] == "game_play")
-        let increments = 40
+        let increments = 60
         let senders = try (1...4).map { _ in
             try Harness.startClient(
                 url: proxy.url, script: sender(increments: increments, every: 0.02),
@@ -63,6 +63,8 @@ import Testing
             let answer = try await Harness.admin(proxy, .POST, path, body: ["force": false])
             #expect(answer.status == 200, "\(String(describing: answer.json))")
             #expect(answer.json?["ok"] == true)
+            // Mid-game: all four senders were connected and refreshed from the new primary.
+            #expect(answer.json?["refreshed_sessions"] == 4, "\(String(describing: answer.json))")
             #expect(answer.json?["primary"] == JSONValue.string(expectPrimary.rawValue))
             #expect(proxy.proxy.primary == expectPrimary)
 
