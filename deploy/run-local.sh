@@ -51,7 +51,8 @@ stop() {
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   echo "run-local: stopped"
 }
-trap stop INT TERM EXIT
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
 
 # start NAME LOG COMMAND...: run in the background, wait (at most 60 s) for its LISTENING line.
 start() {
