@@ -279,26 +279,30 @@ def test_the_installed_binary_runs(installed: Path):
     assert "USAGE: statetee" in subcommands(installed)
 
 
-def start_until_listening(command: list[str], timeout: float = 60, env: dict | None = None):
-    """Starts `command`, returns (process, port) once it printed LISTENING <port>."""
+def start_until_listening(command: list[str], timeout: float = 60, env: dict | None = None,
+                          lines: tuple[str, ...] = ("LISTENING",)):
+    """Starts `command`; once it printed every `<LINE> <port>` of `lines`, returns
+    (process, port of the first); the others are in process.ports."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     found: dict[str, int] = {}
-    seen = threading.Event()
+    done = threading.Event()
 
     def read():
         for line in process.stdout:
-            match = re.match(r"LISTENING (\d+)", line)
-            if match and "port" not in found:
-                found["port"] = int(match.group(1))
-                seen.set()
-        seen.set()  # end of output
+            match = re.match(r"([A-Z]+) (\d+)$", line.strip())
+            if match and match.group(1) in lines:
+                found.setdefault(match.group(1), int(match.group(2)))
+                if all(name in found for name in lines):
+                    done.set()
+        done.set()  # end of output
 
     threading.Thread(target=read, daemon=True).start()
-    if not seen.wait(timeout) or "port" not in found:
+    if not done.wait(timeout) or not all(name in found for name in lines):
         process.kill()
         _, err = process.communicate(timeout=10)
-        pytest.fail(f"{command[1]} did not print LISTENING within {timeout} s; stderr:\n{err}")
-    return process, found["port"]
+        pytest.fail(f"{command[1]} did not print {' and '.join(lines)} within {timeout} s; stderr:\n{err}")
+    process.ports = found
+    return process, found[lines[0]]
 
 
 def stop(process: subprocess.Popen, timeout: float = 30) -> tuple[int, str]:
@@ -338,12 +342,8 @@ def test_the_installed_engine_reads_the_installed_settings(installed: Path, tmp_
     if engine_help.returncode != 0 or "--config" not in engine_help.stdout:
         pytest.skip("statetee engine does not take --config yet (settings not wired into the engine)")
     data = tmp_path / "data"
-    config = tmp_path / "statetee.env"
-    # The installed file, with the data dir and port changed as an operator would.
-    text = (installed / "etc/statetee/statetee.env").read_text()
-    text = text.replace("STATETEE_DATA_DIR=/var/lib/statetee", f"STATETEE_DATA_DIR={data}")
-    text = text.replace("STATETEE_PORT=6969", "STATETEE_PORT=1")  # would fail to bind: env must win
-    text = text.replace("/usr/local/", f"{installed}/usr/local/")
+    config = installed_config(installed, tmp_path, data)
+    text = config.read_text().replace("STATETEE_PORT=6969", "STATETEE_PORT=1")  # cannot bind: env must win
     config.write_text(text)
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATETEE_")}
     env.update({"STATETEE_CONFIG": str(config), "STATETEE_PORT": "0", "STATETEE_HOST": "127.0.0.1"})
@@ -364,6 +364,72 @@ def test_the_installed_engine_reads_the_installed_settings(installed: Path, tmp_
     assert bad.returncode != 0
     line = len(text.splitlines()) + 1
     assert f"{config}:{line}: unknown setting STATETEE_PROT (did you mean STATETEE_PORT?)" in bad.stderr
+
+
+def installed_config(installed: Path, tmp_path: Path, data: Path) -> Path:
+    """The installed settings file, pointed at the staging root and a fresh data directory."""
+    text = (installed / "etc/statetee/statetee.env").read_text()
+    text = text.replace("STATETEE_DATA_DIR=/var/lib/statetee", f"STATETEE_DATA_DIR={data}")
+    text = text.replace("/usr/local/", f"{installed}/usr/local/")
+    config = tmp_path / "statetee.env"
+    config.write_text(text)
+    return config
+
+
+def test_the_runbook_sequence_on_the_installed_files(installed: Path, tmp_path: Path):
+    """Legacy fixture and proxy as the units start them (the installed settings file,
+    with ports moved to free ones), status, switchover, SIGTERM; then the engine
+    alone on the same data directory, with the state the embedded engine left."""
+    statetee = str(installed / "usr/local/bin/statetee")
+    proxy_help = subprocess.run([statetee, "proxy", "--help"], capture_output=True, text=True, timeout=30)
+    if proxy_help.returncode != 0 or "--config" not in proxy_help.stdout:
+        pytest.skip("statetee proxy does not take --config yet")
+    data = tmp_path / "data"
+    config = installed_config(installed, tmp_path, data)
+    legacy, legacy_port = start_until_listening([
+        sys.executable, str(installed / "usr/local/share/statetee/legacy-server/server.py"),
+        "--host", "127.0.0.1", "--port", "0", "--state-file", str(tmp_path / "legacy.json")])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STATETEE_")}
+    env.update({"STATETEE_PORT": "0", "STATETEE_HOST": "127.0.0.1", "STATETEE_ADMIN_PORT": "0",
+                "STATETEE_PRIMARY": f"http://127.0.0.1:{legacy_port}"})
+    try:
+        proxy, port = start_until_listening([statetee, "proxy", "--config", str(config)], env=env,
+                                            lines=("LISTENING", "ADMIN"))
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+                assert response.status == 200
+            cli_env = dict(env, STATETEE_ADMIN_PORT=str(proxy.ports["ADMIN"]))
+
+            def cli(*args: str) -> subprocess.CompletedProcess:
+                return subprocess.run([statetee, *args, "--config", str(config)], capture_output=True, text=True,
+                                      timeout=60, env=cli_env)
+
+            status = cli("status")
+            assert status.returncode == 0, status.stderr
+            assert re.search(r"^mode:\s+legacy-primary", status.stdout, re.M), status.stdout
+            switched = cli("switchover", "--force")
+            assert switched.returncode == 0, switched.stdout + switched.stderr
+            assert switched.stdout.startswith("OK: engine is now the primary"), switched.stdout
+            assert re.search(r"^mode:\s+engine-primary", cli("status").stdout, re.M)
+        finally:
+            code, err = stop(proxy)
+        assert code == 0, err
+    finally:
+        legacy_code, legacy_err = stop(legacy)
+    assert legacy_code == 0, legacy_err
+    assert (data / "proxy.sqlite").is_file() and (data / "engine.sqlite").is_file()
+
+    # Retired: the engine alone, same settings and data directory.
+    engine, engine_port = start_until_listening([statetee, "engine", "--config", str(config)], env=env)
+    try:
+        token = (data / "control-token").read_text().strip()
+        request = urllib.request.Request(f"http://127.0.0.1:{engine_port}/statetee/v1/state",
+                                         headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert b'"game_phase"' in response.read()
+    finally:
+        code, err = stop(engine)
+    assert code == 0, err
 
 
 if __name__ == "__main__":
