@@ -7,4 +7,4 @@ deploy/dev-setup.sh
 export STATETEE_PYTHON="$root/.venv/bin/python"
 swift build --build-tests
 swift test --skip-build
-"$STATETEE_PYTHON" -m pytest -q fixtures
+"$STATETEE_PYTHON" -m pytest -q fixtures deploy/tests

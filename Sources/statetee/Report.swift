@@ -2,6 +2,7 @@ import ArgumentParser
 import Compare
 import Foundation
 import JSONDiff
+import StateTeeConfig
 import Storage
 
 extension StateTee {
@@ -11,11 +12,14 @@ extension StateTee {
             commandName: "report",
             abstract: "Report what the comparator found: totals, divergences, gaps and the readiness verdict.",
             discussion: """
-                Reads D/proxy.sqlite (the proxy's data directory). Exit status: 0 when no unexpected \
+                Reads D/proxy.sqlite (the proxy's data directory). --data-dir and --rules can also come \
+                from STATETEE_DATA_DIR / STATETEE_RULES or the --config file. Exit status: 0 when no unexpected \
                 divergence was recorded in the window, 1 when one was, 2 when the options or the data \
                 cannot be used.
                 """
         )
+
+        @OptionGroup var config: ConfigOptions
 
         @Option(name: .customLong("data-dir"), help: "The proxy's data directory (holding proxy.sqlite).")
         var dataDirectory: String?
@@ -34,7 +38,12 @@ extension StateTee {
 
         func run() async throws {
             let now = Date()
-            guard let dataDirectory else { throw Self.usage("--data-dir is required") }
+            let resolved: Settings
+            do { resolved = try config.settings() } catch { throw Self.usage("\(error)") }
+            guard let dataDirectory = resolved.string(.dataDir, flag: dataDirectory) else {
+                throw Self.usage("--data-dir (or STATETEE_DATA_DIR) is required")
+            }
+            let rules = resolved.string(.rules, flag: rules)
             guard let format = ReportFormat(argument: format) else {
                 throw Self.usage("--format must be md, html or json, not '\(format)'")
             }
