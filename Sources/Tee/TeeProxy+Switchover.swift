@@ -71,6 +71,7 @@ extension TeeProxy {
                     return await finish(
                         action: action, actor: actor, refusal: refusal, loaded: false, refreshed: 0, dropped: 0, started: started)
                 }
+                logger.debug("Waiting for the shadow to catch up", metadata: ["statetee.backlog": "\(mirrorQueue.depth)"])
                 try? await Task.sleep(for: configuration.settleInterval)
             }
         }
@@ -110,6 +111,13 @@ extension TeeProxy {
             } else {
                 previous = nil
             }
+            logger.debug(
+                "Draining",
+                metadata: [
+                    "statetee.mirror_idle": "\(mirrorQueue.isIdle)", "statetee.backlog": "\(mirrorQueue.depth)",
+                    "statetee.quiet_sessions": "\(sessions.filter(\.isQuiet).count)/\(sessions.count)",
+                    "statetee.settled": "\(idle)",
+                ])
             let step = withRegistry { $0.machine.drainChecked(idle: idle, now: clock.now) }
             switch step {
             case .wait:

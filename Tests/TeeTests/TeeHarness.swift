@@ -78,6 +78,9 @@ enum Harness {
             legReconnect: .init(initialDelay: .milliseconds(100), maxDelay: .milliseconds(500), retryInitialConnect: true),
             legConnectTimeout: .seconds(2))
         configuration.rules = (try? Compare.RulesFile.load(path: root + "/fixtures/rules/scorer.yaml")) ?? .none
+        // The whole suite runs at once on 2 cores: the embedded engine (an fsync per event)
+        // may trail the four senders by ~100 events; hold the clients from that backlog on.
+        configuration.holdBacklog = 128
         return configuration
     }
 
