@@ -33,14 +33,17 @@ final class Mirror: Sendable {
         return offer
     }
 
-    /// Queues a control item behind everything offered so far.
-    func enqueueControl(_ item: Item) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+    /// Queues a control item behind everything offered so far; false once the mirror is
+    /// finishing (the consumer may be gone: nobody would take it).
+    func enqueueControl(_ item: Item) -> Bool {
+        let (queued, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !state.finished else { return (false, nil) }
             state.queue.enqueueControl(item)
             defer { state.waiter = nil }
-            return state.waiter
+            return (true, state.waiter)
         }
         waiter?.resume()
+        return queued
     }
 
     /// The next entry, waiting for one; nil once finished and empty (or cancelled).

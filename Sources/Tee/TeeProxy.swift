@@ -121,21 +121,21 @@ public final class TeeProxy: Service, Sendable {
         try? await httpClient.shutdown()
     }
 
-    /// The Hummingbird application clients talk to: Engine.IO at `/socket.io/`
-    /// (both transports), everything else passed through to the current primary.
-    public func clientApplication(
-        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    /// The server clients talk to: Engine.IO at `/socket.io/` (both transports), everything
+    /// else passed through to the current primary. On graceful shutdown it closes every
+    /// client session first (a pending long-poll is answered at once), then stops listening.
+    public func clientApplication(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some Service {
         let router = Router()
         router.add(middleware: EngineIOMiddleware(engineIO))
         router.add(middleware: PassThroughMiddleware(proxy: self))
-        return Application(
+        let application = Application(
             router: router,
             server: .engineIO([engineIO]),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+        return ClientServer(application: application, engineIO: engineIO)
     }
 
     func handle(_ connection: EngineIOConnection) async {
@@ -196,7 +196,9 @@ public final class TeeProxy: Service, Sendable {
 
     /// The client left: close its shadow leg once the mirror has delivered everything before.
     func mirrorClose(_ session: ProxySession) {
-        mirrorQueue.enqueueControl(Mirror.Item(session: session, packet: .disconnect()))
+        if !mirrorQueue.enqueueControl(Mirror.Item(session: session, packet: .disconnect())) {
+            session.mirrorFlushed()  // shutting down: nothing more will be mirrored
+        }
     }
 
     func upstreamOutput(
@@ -302,6 +304,21 @@ public final class TeeProxy: Service, Sendable {
 
     func withRegistry<R: Sendable>(_ body: (inout Registry) -> R) -> R {
         registry.withLock { body(&$0) }
+    }
+}
+
+/// The client-facing HTTP server, closing the Engine.IO sessions as soon as its graceful
+/// shutdown starts (the HTTP server would otherwise wait for pending long-polls).
+struct ClientServer<App: ApplicationProtocol>: Service {
+    let application: App
+    let engineIO: EngineIOServer
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await application.run()
+        } onGracefulShutdown: {
+            engineIO.shutdown()
+        }
     }
 }
 
