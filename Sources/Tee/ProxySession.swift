@@ -20,6 +20,9 @@ final class ProxySession: Sendable {
         var leg: (any UpstreamLeg)?
         var phase = LegPhase.idle
         var acks = AckMap()
+        /// Acks that came back before their event's sequence was known (a fast primary answers
+        /// before the copy is mirrored), by leg id: reported once the sequence is set.
+        var unsequencedAcks: [Int: SocketIOPacket] = [:]
         /// Mirror copies (and their sequences) waiting for the shadow leg's first connect.
         var pending: [(packet: SocketIOPacket, sequence: Int64)] = []
     }
@@ -38,6 +41,8 @@ final class ProxySession: Sendable {
         var mirrorFlushed = false
         var flushWaiter: CheckedContinuation<Void, Never>?
         var ackWaiter: CheckedContinuation<Void, Never>?
+
+        var unsequencedCount: Int { legacy.unsequencedAcks.count + engine.unsequencedAcks.count }
 
         subscript(_ upstream: UpstreamID) -> Slot {
             get { upstream == .legacy ? legacy : engine }
@@ -236,9 +241,15 @@ final class ProxySession: Sendable {
         guard case .send(let leg, let wire, let upstream) = plan else { return }
         let sent = await leg.send(wire)
         let sequence = sent && packet.isEvent ? proxy.mirror(packet, from: self) : nil
-        state.withLock { state in
-            if let sequence, let legID = wire.id { state[upstream].acks.setSequence(sequence, forLegID: legID) }
+        let early = state.withLock { state -> (SocketIOPacket, UpstreamRole)? in
             state.inFlight -= 1
+            guard let sequence, let legID = wire.id else { return nil }
+            state[upstream].acks.setSequence(sequence, forLegID: legID)
+            guard let ack = state[upstream].unsequencedAcks.removeValue(forKey: legID) else { return nil }
+            return (ack, upstream == state.primary ? .primary : .shadow)
+        }
+        if let early, let sequence {
+            proxy.upstreamOutput(early.0, upstream: upstream, role: early.1, session: id, answersSequence: sequence)
         }
     }
 
@@ -281,19 +292,26 @@ final class ProxySession: Sendable {
             }
             proxy.legConnected(upstream, role: role, session: id)
         case .packet(var packet):
-            let answered = state.withLock { state -> (UpstreamRole, Int64?)? in
+            let answered = state.withLock { state -> (UpstreamRole, Int64?, report: Bool)? in
                 let role: UpstreamRole = upstream == state.primary ? .primary : .shadow
-                guard packet.isAck else { return (role, nil) }
+                guard packet.isAck else { return (role, nil, true) }
                 guard let legID = packet.id, let entry = state[upstream].acks.inboundEntry(legID: legID) else { return nil }
                 packet.id = entry.clientID
-                return (role, entry.sequence)
+                if entry.sequence == nil, state.inFlight > 0, state.unsequencedCount < Self.pendingLimit {
+                    // Its event is still being mirrored: report the ack with the sequence then.
+                    state[upstream].unsequencedAcks[legID] = packet
+                    return (role, nil, false)
+                }
+                return (role, entry.sequence, true)
             }
-            guard let (role, sequence) = answered else { return }
+            guard let (role, sequence, report) = answered else { return }
             if packet.isAck { checkAckWaiter() }
             if role == .primary {
                 connection.send(SocketIOCodec.encode(packet))
             }
-            proxy.upstreamOutput(packet, upstream: upstream, role: role, session: id, answersSequence: sequence)
+            if report {
+                proxy.upstreamOutput(packet, upstream: upstream, role: role, session: id, answersSequence: sequence)
+            }
         case .lost(let reason), .ended(let reason):
             let role = lose(upstream)
             let closed = state.withLock { state in
