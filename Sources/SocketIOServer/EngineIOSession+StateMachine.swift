@@ -143,11 +143,22 @@ extension EngineIOSession {
             case .polling:
                 if probe == nil, let waiter = pollWaiter {
                     pollWaiter = nil
-                    defer { buffer = [] }
-                    return [.deliver(waiter, buffer)]
+                    return [.deliver(waiter, takePollBatch())]
                 }
             }
             return []
+        }
+
+        /// python-engineio clients refuse a poll reply of more than 16 packets (the whole
+        /// reply is dropped): a poll carries at most this many, the rest waits for the next.
+        static var maxPacketsPerPoll: Int { 16 }
+
+        /// The next poll reply's packets, in order, at most ``maxPacketsPerPoll``.
+        private mutating func takePollBatch() -> [EngineIOPacket] {
+            let count = min(buffer.count, Self.maxPacketsPerPoll)
+            let batch = Array(buffer.prefix(count))
+            buffer.removeFirst(count)
+            return batch
         }
 
         // MARK: heartbeat
@@ -204,9 +215,7 @@ extension EngineIOSession {
                 return (.reject(.badRequest), close(reason: .transportError, now: now))
             }
             if !buffer.isEmpty {
-                let packets = buffer
-                buffer = []
-                return (.respond(packets), [])
+                return (.respond(takePollBatch()), [])
             }
             pollWaiter = waiter
             return (.wait, [])

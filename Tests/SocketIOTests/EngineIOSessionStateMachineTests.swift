@@ -113,6 +113,35 @@ struct MockClock: Clock {
         }
     }
 
+    @Test func aPollCarriesAtMostSixteenPacketsForPythonClients() {
+        var machine = makeMachine()
+        let packets = (0..<40).map { EngineIOPacket.message("m\($0)") }
+        #expect(machine.send(packets) == [])
+        do {
+            let result = machine.pollRequested(1, now: at(10))
+            #expect(result == (.respond(Array(packets[0..<16])), []))
+        }
+        do {
+            let result = machine.pollRequested(2, now: at(20))
+            #expect(result == (.respond(Array(packets[16..<32])), []))
+        }
+        do {
+            let result = machine.pollRequested(3, now: at(30))
+            #expect(result == (.respond(Array(packets[32..<40])), []))
+        }
+        do {
+            let result = machine.pollRequested(4, now: at(40))
+            #expect(result == (.wait, []))
+        }
+        do {
+            // A waiting poll gets at most 16 too; the rest stays for the next poll.
+            let result = machine.send(packets)
+            #expect(result == [.deliver(4, Array(packets[0..<16]))])
+            let next = machine.pollRequested(5, now: at(50))
+            #expect(next == (.respond(Array(packets[16..<32])), []))
+        }
+    }
+
     @Test func concurrentPollsCloseTheSession() {
         var machine = makeMachine()
         _ = machine.pollRequested(1, now: at(10))
