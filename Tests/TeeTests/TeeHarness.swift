@@ -86,18 +86,20 @@ enum Harness {
 
     /// The embedded engine's configuration for tests: its SQLite in `directory`, the legacy's
     /// pages, no rate limit (the tests send faster than 50 events a second per client).
-    static func engineConfiguration(directory: String) -> EngineConfiguration {
+    static func engineConfiguration(directory: String, dice: EngineDice = .system) -> EngineConfiguration {
         EngineConfiguration(
             host: "127.0.0.1", port: 0, dataDirectory: directory,
-            staticDirectory: root + "/fixtures/legacy-server/static", rateLimit: 0)
+            staticDirectory: root + "/fixtures/legacy-server/static", rateLimit: 0, dice: dice)
     }
 
     /// Runs the proxy (core, client port, admin port) in a service group around `body`; with
-    /// `engine: .embedded`, the engine too (its data in `engineDirectory`, a fresh one by default).
+    /// `engine: .embedded`, the engine too (its data in `engineDirectory`, a fresh one by default;
+    /// its dice `engineDice`, e.g. `.seeded(n)` to roll as a legacy started with `--seed n`).
     static func withProxy<R: Sendable>(
         _ configuration: TeeConfiguration,
         roleStore: any RoleStore = MemoryRoleStore(),
         engineDirectory: String? = nil,
+        engineDice: EngineDice = .system,
         comparator withComparator: Bool = false,
         _ body: @Sendable (Proxy) async throws -> R
     ) async throws -> R {
@@ -105,7 +107,8 @@ enum Harness {
         var embedded: EmbeddedShadow?
         if configuration.engine == .embedded || configuration.legacy == .embedded {
             let (shadow, engine) = try await EmbeddedShadow.open(
-                configuration: engineConfiguration(directory: engineDirectory ?? temporaryDirectory()), logger: logger)
+                configuration: engineConfiguration(directory: engineDirectory ?? temporaryDirectory(), dice: engineDice),
+                logger: logger)
             embedded = shadow
             services.append(.init(service: engine))
         }
