@@ -37,7 +37,9 @@ import Testing
             [
                 Harness.root + "/Tests/interop/tee_replay_messages.py",
                 Harness.root + "/fixtures/sessions/\(session).jsonl",
-                "--url", url, "--fast", "--strict", "--report", report,
+                // --timeout: how long a predicted message may take; the whole suite runs at
+                // once on 2 cores (a missing message still fails, only later).
+                "--url", url, "--fast", "--strict", "--timeout", "10", "--report", report,
             ])
         let status: Int32
         do {

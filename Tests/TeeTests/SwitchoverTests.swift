@@ -38,9 +38,11 @@ import Testing
         }
     }
 
-    /// Starts a game, runs four senders, switches `to` target mid-way, checks nothing was lost.
+    /// Starts a game, runs four senders (on `transports`, one each), switches `to` target
+    /// mid-way, checks nothing was lost.
     static func switchMidGame(
-        _ proxy: Harness.Proxy, path: String, expectPrimary: UpstreamID, startGame: Bool
+        _ proxy: Harness.Proxy, path: String, expectPrimary: UpstreamID, startGame: Bool,
+        transports: [String] = Array(repeating: "websocket", count: 4)
     ) async throws {
         if startGame {
             let setup = try await Harness.runClient(url: proxy.url, script: .array(Harness.startGame))
@@ -51,10 +53,9 @@ import Testing
         // 4 × 25 events a second: an engine committing every event with fsync on a busy
         // 2-core machine keeps up with that (a shadow that cannot is refused by the catch-up).
         let increments = 60
-        let senders = try (1...4).map { _ in
+        let senders = try transports.map { transport in
             try Harness.startClient(
-                url: proxy.url, script: sender(increments: increments, every: 0.04),
-                transport: "websocket")
+                url: proxy.url, script: sender(increments: increments, every: 0.04), transport: transport)
         }
         do {
             // Mid-game: once every sender is connected and has sent a few events.
@@ -88,7 +89,7 @@ import Testing
             // Zero lost events: every increment is in the new primary's final state. (The legacy
             // applies events in threads, so its last ack may overtake an increment by a few ms:
             // read until the count is reached or stops changing.)
-            let expected = cp(before) + 4 * increments
+            let expected = cp(before) + senders.count * increments
             let after = try await Self.settledState(proxy, expectPrimary, cp: expected)
             #expect(cp(after) == expected, "before \(cp(before)), after \(cp(after))")
             // The old primary, now the shadow, followed as well.
@@ -114,6 +115,28 @@ import Testing
                     try await Self.switchMidGame(proxy, path: "/switchover", expectPrimary: .engine, startGame: true)
                     #expect(try await store.primary() == .engine)
                     try await Self.switchMidGame(proxy, path: "/rollback", expectPrimary: .legacy, startGame: false)
+                    #expect(try await store.primary() == .legacy)
+                    #expect(store.adminLog.map(\.outcome) == ["ok", "ok"])
+                    #expect(store.adminLog.map(\.action) == ["switchover", "rollback"])
+                }
+            }
+        }
+    }
+
+    /// The same with two of the four clients on long-polling (a poll reply carries at most 16
+    /// packets, the rest waits for the next poll): zero lost events, zero disconnects, both ways.
+    @Test func switchoverThenRollbackMidGameWithPollingClientsLoseNothing() async throws {
+        let transports = ["polling", "websocket", "polling", "websocket"]
+        try await Harness.withLegacy(ordered: false) { _, legacyURL in
+            try await Harness.withLegacy(ordered: false) { _, engineURL in
+                let store = MemoryRoleStore()
+                try await Harness.withProxy(Harness.configuration(legacy: legacyURL, engine: engineURL), roleStore: store) { proxy in
+                    _ = try await Harness.waitForStatus(proxy, "shadow healthy") { $0["shadow_health"] == "healthy" }
+                    try await Self.switchMidGame(
+                        proxy, path: "/switchover", expectPrimary: .engine, startGame: true, transports: transports)
+                    #expect(try await store.primary() == .engine)
+                    try await Self.switchMidGame(
+                        proxy, path: "/rollback", expectPrimary: .legacy, startGame: false, transports: transports)
                     #expect(try await store.primary() == .legacy)
                     #expect(store.adminLog.map(\.outcome) == ["ok", "ok"])
                     #expect(store.adminLog.map(\.action) == ["switchover", "rollback"])
