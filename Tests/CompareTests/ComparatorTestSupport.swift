@@ -84,6 +84,8 @@ final class FakeSide: StateSource, ShadowControl {
         var loads: [(JSONValue, String)] = []
         var patches: [[StatePatch]] = []
         var failReads: String?
+        var failLoads: String?
+        var loadAttempts = 0
         var onRead: (@Sendable () -> Void)?
     }
 
@@ -104,6 +106,8 @@ final class FakeSide: StateSource, ShadowControl {
     }
 
     func failReads(_ why: String?) { state.withLock { $0.failReads = why } }
+    func failLoads(_ why: String?) { state.withLock { $0.failLoads = why } }
+    var loadAttempts: Int { state.withLock { $0.loadAttempts } }
 
     /// Runs during the next reads (before the state is returned).
     func onRead(_ hook: (@Sendable () -> Void)?) { state.withLock { $0.onRead = hook } }
@@ -120,10 +124,14 @@ final class FakeSide: StateSource, ShadowControl {
     }
 
     func loadState(_ document: JSONValue, reason: String) async throws {
-        state.withLock { state in
+        let failure = state.withLock { state -> String? in
+            state.loadAttempts += 1
+            if let failure = state.failLoads { return failure }
             state.document = document
             state.loads.append((document, reason))
+            return nil
         }
+        if let failure { throw FakeError(description: failure) }
     }
 
     func patch(_ patches: [StatePatch], reason: String) async throws {

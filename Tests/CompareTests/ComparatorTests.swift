@@ -220,6 +220,35 @@ import Testing
         #expect(!(h.store.allComparisons.last?.afterGap ?? true))
     }
 
+    @Test func aShadowThatCannotBeLoadedIsRetriedWithBackoffNotInALoop() async throws {
+        // Given a shadow that refuses loads (a legacy shadow has no load API) and a gap to resync
+        let h = Harness()
+        await h.play(h.event(1, "increment_cp", ["player_id": 1, "action": "add"]), primary: set("/player1/cp", 2))
+        h.shadow.failLoads("legacy has no load API")
+        await h.send(.gap(MirrorGap(fromSequence: 2, toSequence: 2, count: 1, time: epoch)))
+        await h.settle()
+        #expect(h.shadow.loadAttempts == 1)
+
+        // When time passes in small steps, the retries wait 1 s, then 2 s
+        for _ in 0..<9 { await h.settle(.milliseconds(100)) }
+        #expect(h.shadow.loadAttempts == 1)
+        await h.settle(.milliseconds(100))
+        #expect(h.shadow.loadAttempts == 2)
+        for _ in 0..<19 { await h.settle(.milliseconds(100)) }
+        #expect(h.shadow.loadAttempts == 2)
+        await h.settle(.milliseconds(100))
+        #expect(h.shadow.loadAttempts == 3)
+        #expect(h.store.allComparisons.filter { $0.kind == .resync }.count == 3)
+
+        // Then once the shadow accepts loads again, the next retry resyncs it and stops retrying
+        h.shadow.failLoads(nil)
+        await h.settle(.seconds(4))
+        #expect(h.shadow.loadAttempts == 4)
+        #expect(h.shadow.document == h.primary.document)
+        await h.settle(.seconds(10))
+        #expect(h.shadow.loadAttempts == 4)
+    }
+
     @Test func aSkippedSequenceIsAGapToo() async throws {
         let h = Harness()
         await h.play(h.event(1, "increment_cp", ["player_id": 1, "action": "add"]), primary: set("/player1/cp", 2))

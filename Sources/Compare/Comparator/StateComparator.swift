@@ -115,6 +115,10 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
     var lastSequence: Int64 = 0
     var lastComparedSequence: Int64 = 0
     var resyncNeed: ResyncNeed?
+    /// After a failed load into the shadow (a legacy shadow has no load API, or it is down),
+    /// the next standalone resync waits until then: 1 s, doubling per failure, at most 60 s.
+    var resyncRetryAt: C.Instant?
+    var resyncFailures = 0
     var afterGap = false
     var deferrals = 0
     var checkpointRunning = false
@@ -238,7 +242,9 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
     /// When the comparator next needs to act (settle window, longest delay, reconciliation).
     public func nextDeadline() -> C.Instant? {
         var deadlines: [C.Instant] = []
-        if !pending.isEmpty || resyncNeed != nil, let lastActivity {
+        if pending.isEmpty, resyncNeed != nil, let resyncRetryAt {
+            deadlines.append(resyncRetryAt)
+        } else if !pending.isEmpty || resyncNeed != nil, let lastActivity {
             deadlines.append(lastActivity.advanced(by: configuration.settleWindow))
         }
         if let first = pending.first {
@@ -415,7 +421,9 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         guard !checkpointRunning else { return }
         let settled = lastActivity.map { now >= $0.advanced(by: configuration.settleWindow) } ?? true
         guard let first = pending.first else {
-            if resyncNeed != nil, settled { await resyncOnly(events: [], at: now, allowDeferral: true) }
+            if resyncNeed != nil, settled, resyncRetryAt.map({ now >= $0 }) ?? true {
+                await resyncOnly(events: [], at: now, allowDeferral: true)
+            }
             return
         }
         let processed = pending.allSatisfy { $0.primaryDone && $0.shadowDone }
@@ -665,10 +673,15 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         do {
             try await shadowControl.loadState(state, reason: reason)
             logger.info("Shadow resynced from the primary", metadata: ["statetee.reason": "\(reason)"])
+            resyncFailures = 0
+            resyncRetryAt = nil
             return true
         } catch {
             metrics.failed("load_shadow")
             status.failures += 1
+            resyncFailures += 1
+            let backoff = min(60, 1 << min(resyncFailures - 1, 6))
+            resyncRetryAt = clock.now.advanced(by: .seconds(backoff))
             logger.warning("Resyncing the shadow failed", metadata: [
                 "statetee.reason": "\(reason)", "statetee.error": "\(error)",
             ])
