@@ -24,7 +24,13 @@ public struct EngineIOConnection: Sendable, Hashable {
 
     /// Queue message payloads for the client, kept together and in order.
     public func send(_ payloads: [EngineIOPacket.Payload]) {
-        session.send(payloads.map { EngineIOPacket(kind: .message, payload: $0) })
+        session.send(payloads.map { EngineIOOutboundPacket(EngineIOPacket(kind: .message, payload: $0)) })
+    }
+
+    /// Queue message packets for the client, kept together and in order (their WebSocket frames
+    /// may be encoded already, shared with other connections).
+    func send(outbound packets: [EngineIOOutboundPacket]) {
+        session.send(packets)
     }
 
     /// Queue one message payload for the client.

@@ -2,6 +2,7 @@ import HTTPTypes
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOWebSocket
 import SocketIOProtocol
 
 extension EngineIOServer {
@@ -42,7 +43,7 @@ extension EngineIOServer {
         let socket = makeSocketID()
         guard let session = openSession(request: request, transport: .webSocket(socket)) else { return }
         do {
-            try await write([handshake(for: session, upgrades: [])], to: outbound)
+            try await Self.write([EngineIOOutboundPacket(handshake(for: session, upgrades: []))], to: outbound)
         } catch {
             session.webSocketClosed(socket)
             return
@@ -141,16 +142,18 @@ extension EngineIOServer {
 
     private struct PayloadTooLarge: Error {}
 
-    static func write(_ packets: [EngineIOPacket], to outbound: WebSocketOutboundWriter) async throws {
+    /// Writes each packet as one WebSocket message: its frame encoded ahead when it has one
+    /// (the same bytes for every recipient of a broadcast), else encoded here.
+    static func write(_ packets: [EngineIOOutboundPacket], to outbound: WebSocketOutboundWriter) async throws {
         for packet in packets {
-            switch EngineIOCodec.encodeWebSocket(packet) {
+            if let frame = packet.frame {
+                try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: frame.isText ? .text : .binary, data: frame.data)))
+                continue
+            }
+            switch EngineIOCodec.encodeWebSocket(packet.packet) {
             case .text(let text): try await outbound.write(.text(text))
             case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
             }
         }
-    }
-
-    private func write(_ packets: [EngineIOPacket], to outbound: WebSocketOutboundWriter) async throws {
-        try await Self.write(packets, to: outbound)
     }
 }

@@ -19,7 +19,7 @@ extension EngineIOSession {
     /// Side effects of an event, to carry out in order.
     enum Action: Equatable, Sendable {
         /// Resume a waiting puller (a long-poll GET or a WebSocket writer) with packets to write.
-        case deliver(WaiterID, [EngineIOPacket])
+        case deliver(WaiterID, [EngineIOOutboundPacket])
         /// Resume a waiting WebSocket writer: nothing more will come, close the socket.
         case finish(WaiterID)
         /// Hand message payloads to the application, in order.
@@ -34,14 +34,14 @@ extension EngineIOSession {
 
     /// Answer to a long-poll GET.
     enum PollResult: Equatable, Sendable {
-        case respond([EngineIOPacket])
+        case respond([EngineIOOutboundPacket])
         case wait
         case reject(Rejection)
     }
 
     /// Answer to a WebSocket writer asking for its next packets.
     enum PullResult: Equatable, Sendable {
-        case write([EngineIOPacket])
+        case write([EngineIOOutboundPacket])
         case wait
         case finished
     }
@@ -93,7 +93,7 @@ extension EngineIOSession {
         private(set) var lifecycle: Lifecycle = .open
         private(set) var heartbeat: Heartbeat
         private(set) var probe: Probe?
-        private(set) var buffer: [EngineIOPacket] = []
+        private(set) var buffer: [EngineIOOutboundPacket] = []
         private(set) var pollWaiter: WaiterID?
         private(set) var writerWaiter: WaiterID?
         private(set) var postInProgress = false
@@ -124,7 +124,7 @@ extension EngineIOSession {
         // MARK: outbound
 
         /// The application sends packets (kept together, in order).
-        mutating func send(_ packets: [EngineIOPacket]) -> [Action] {
+        mutating func send(_ packets: [EngineIOOutboundPacket]) -> [Action] {
             guard lifecycle == .open, !packets.isEmpty else { return [] }
             buffer.append(contentsOf: packets)
             return flush()
@@ -154,7 +154,7 @@ extension EngineIOSession {
         static var maxPacketsPerPoll: Int { 16 }
 
         /// The next poll reply's packets, in order, at most ``maxPacketsPerPoll``.
-        private mutating func takePollBatch() -> [EngineIOPacket] {
+        private mutating func takePollBatch() -> [EngineIOOutboundPacket] {
             let count = min(buffer.count, Self.maxPacketsPerPoll)
             let batch = Array(buffer.prefix(count))
             buffer.removeFirst(count)
@@ -270,7 +270,7 @@ extension EngineIOSession {
                     actions += receivedPong(now: now)
                 case .ping:
                     // Not sent by v4 clients outside the upgrade probe; answer it like engine.io v3 did.
-                    buffer.append(.init(kind: .pong, payload: packet.payload))
+                    buffer.append(EngineIOOutboundPacket(EngineIOPacket(kind: .pong, payload: packet.payload)))
                     actions += flush()
                 case .noop:
                     break
@@ -445,7 +445,7 @@ extension EngineIOSession {
                 lifecycle = .closing(deadline: now.advanced(by: pingTimeout))
                 return actions + [.rescheduleTimer]
             case .polling:
-                let last: EngineIOPacket = clientClosed ? .noop : .close
+                let last: EngineIOOutboundPacket = clientClosed ? .noop : .close
                 if let waiter = pollWaiter {
                     pollWaiter = nil
                     actions.append(.deliver(waiter, clientClosed ? [last] : buffer + [last]))

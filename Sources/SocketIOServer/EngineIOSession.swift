@@ -8,22 +8,29 @@ import Synchronization
 final class EngineIOSession: Sendable {
     typealias Machine = StateMachine<ContinuousClock>
 
-    /// What a waiting puller is resumed with.
+    /// What a long-poll GET is answered with.
     enum Delivery: Sendable {
         case packets([EngineIOPacket])
         case finished
         case rejected(Rejection)
     }
 
+    /// What a waiting puller (a long-poll GET, a WebSocket writer) is resumed with.
+    enum Handoff: Sendable {
+        case packets([EngineIOOutboundPacket])
+        case finished
+        case rejected(Rejection)
+    }
+
     private struct State: ~Copyable {
         var machine: Machine
-        var waiters: [WaiterID: CheckedContinuation<Delivery, Never>] = [:]
+        var waiters: [WaiterID: CheckedContinuation<Handoff, Never>] = [:]
         var nextWaiterID = 0
         var reason: DisconnectReason?
     }
 
     private enum Effect {
-        case resume(CheckedContinuation<Delivery, Never>, Delivery)
+        case resume(CheckedContinuation<Handoff, Never>, Handoff)
         case dispatch([EngineIOPacket.Payload])
         case disconnected(DisconnectReason)
         case terminated
@@ -93,7 +100,7 @@ final class EngineIOSession: Sendable {
 
     // MARK: events
 
-    func send(_ packets: [EngineIOPacket]) {
+    func send(_ packets: [EngineIOOutboundPacket]) {
         transition { $0.send(packets) }
     }
 
@@ -109,7 +116,7 @@ final class EngineIOSession: Sendable {
 
     /// A long-poll GET: returns the packets to answer with, or a rejection.
     func poll() async -> Delivery {
-        await waitForDelivery { machine, waiter, now in
+        let handoff = await waitForDelivery { machine, waiter, now in
             let (result, actions) = machine.pollRequested(waiter, now: now)
             switch result {
             case .respond(let packets): return (.packets(packets), actions)
@@ -117,10 +124,15 @@ final class EngineIOSession: Sendable {
             case .reject(let rejection): return (.rejected(rejection), actions)
             }
         }
+        switch handoff {
+        case .packets(let packets): return .packets(packets.map(\.packet))
+        case .finished: return .finished
+        case .rejected(let rejection): return .rejected(rejection)
+        }
     }
 
     /// A WebSocket writer asks for its next packets.
-    func pull(socket: WebSocketID) async -> Delivery {
+    func pull(socket: WebSocketID) async -> Handoff {
         await waitForDelivery { machine, waiter, _ in
             let (result, actions) = machine.webSocketPull(waiter, socket: socket)
             switch result {
@@ -181,16 +193,16 @@ final class EngineIOSession: Sendable {
     }
 
     private func waitForDelivery(
-        _ body: @escaping (inout Machine, WaiterID, ContinuousClock.Instant) -> (Delivery?, [Action])
-    ) async -> Delivery {
+        _ body: @escaping (inout Machine, WaiterID, ContinuousClock.Instant) -> (Handoff?, [Action])
+    ) async -> Handoff {
         let waiter = state.withLock { state -> WaiterID in
             state.nextWaiterID += 1
             return state.nextWaiterID
         }
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Delivery, Never>) in
+            await withCheckedContinuation { (continuation: CheckedContinuation<Handoff, Never>) in
                 let now = clock.now
-                let (immediate, effects) = state.withLock { state -> (Delivery?, [Effect]) in
+                let (immediate, effects) = state.withLock { state -> (Handoff?, [Effect]) in
                     if Task.isCancelled { return (.finished, []) }
                     let (delivery, actions) = body(&state.machine, waiter, now)
                     if delivery == nil { state.waiters[waiter] = continuation }
@@ -201,7 +213,7 @@ final class EngineIOSession: Sendable {
             }
         } onCancel: {
             let now = clock.now
-            let (continuation, effects) = state.withLock { state -> (CheckedContinuation<Delivery, Never>?, [Effect]) in
+            let (continuation, effects) = state.withLock { state -> (CheckedContinuation<Handoff, Never>?, [Effect]) in
                 guard let continuation = state.waiters.removeValue(forKey: waiter) else { return (nil, []) }
                 let actions = state.machine.waiterCancelled(waiter, now: now)
                 return (continuation, Self.resolve(actions, in: &state))

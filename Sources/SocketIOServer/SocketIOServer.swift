@@ -62,10 +62,16 @@ public final class SocketIOServer: Service, Sendable {
         namespace: String = "/",
         except: String? = nil
     ) {
-        let packet = SocketIOPacket.event(event, args, namespace: namespace, attachments: attachments)
-        let payloads = SocketIOCodec.encode(packet)
-        for socket in sockets(in: namespace) where socket.id != except {
-            socket.sendPayloads(payloads)
+        broadcast(.event(event, args, namespace: namespace, attachments: attachments), except: except)
+    }
+
+    /// Send a packet encoded once to every connected socket of its namespace: every recipient
+    /// gets the same bytes (see ``SocketIOEncodedPacket``).
+    ///
+    /// - Parameter except: the socket id to leave out (typically the sender)
+    public func broadcast(_ encoded: SocketIOEncodedPacket, except: String? = nil) {
+        for socket in sockets(in: encoded.namespace) where socket.id != except {
+            socket.send(outbound: encoded.outbound)
         }
     }
 

@@ -1,4 +1,5 @@
 import JSONValue
+import NIOCore
 import SocketIOProtocol
 import Synchronization
 
@@ -54,7 +55,7 @@ public struct SocketIOAck: Sendable {
 /// held until the CONNECT packet has been sent.
 public final class SocketIOSocket: Sendable, Hashable, Identifiable, CustomStringConvertible {
     enum Phase: Equatable, Sendable {
-        case connecting(held: [[EngineIOPacket.Payload]])
+        case connecting(held: [[EngineIOOutboundPacket]])
         case connected
         case disconnected
     }
@@ -144,18 +145,26 @@ public final class SocketIOSocket: Sendable, Hashable, Identifiable, CustomStrin
     public func send(_ packet: SocketIOPacket) {
         var packet = packet
         packet.namespace = namespace
-        sendPayloads(SocketIOCodec.encode(packet))
+        send(outbound: SocketIOCodec.encode(packet).map { EngineIOOutboundPacket(EngineIOPacket(kind: .message, payload: $0)) })
     }
 
-    /// Send payloads already encoded for this socket's namespace.
-    func sendPayloads(_ payloads: [EngineIOPacket.Payload]) {
+    /// Send a packet encoded once for many sends: its bytes are written as they are, shared
+    /// with every other socket it goes to. A packet encoded for another namespace is encoded
+    /// again for this socket's (as ``send(_:)-(SocketIOPacket)`` does).
+    public func send(_ encoded: SocketIOEncodedPacket) {
+        guard encoded.namespace == namespace else { return send(encoded.packet) }
+        send(outbound: encoded.outbound)
+    }
+
+    /// Send Engine.IO packets already encoded for this socket's namespace.
+    func send(outbound packets: [EngineIOOutboundPacket]) {
         state.withLock { state in
             switch state.phase {
             case .connecting(var held):
-                held.append(payloads)
+                held.append(packets)
                 state.phase = .connecting(held: held)
             case .connected:
-                connection.send(payloads)
+                connection.send(outbound: packets)
             case .disconnected:
                 break
             }
@@ -185,9 +194,10 @@ public final class SocketIOSocket: Sendable, Hashable, Identifiable, CustomStrin
     func markConnected() {
         state.withLock { state in
             guard case .connecting(let held) = state.phase else { return }
-            var payloads = SocketIOCodec.encode(.connect(namespace: namespace, data: ["sid": .string(id)]))
-            for batch in held { payloads += batch }
-            connection.send(payloads)
+            var packets = SocketIOCodec.encode(.connect(namespace: namespace, data: ["sid": .string(id)]))
+                .map { EngineIOOutboundPacket(EngineIOPacket(kind: .message, payload: $0)) }
+            for batch in held { packets += batch }
+            connection.send(outbound: packets)
             state.phase = .connected
         }
     }
@@ -219,4 +229,48 @@ public final class SocketIOSocket: Sendable, Hashable, Identifiable, CustomStrin
 
     public static func == (lhs: SocketIOSocket, rhs: SocketIOSocket) -> Bool { lhs === rhs }
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}
+
+/// A Socket.IO packet encoded once, to send to many sockets (or many times) without encoding it
+/// again: its Engine.IO message payloads and their WebSocket frames, whose bytes every send
+/// shares. Long-polling clients get the same payloads in their poll replies.
+///
+/// ```swift
+/// let update = SocketIOEncodedPacket.event("game_state_update", [state])
+/// io.broadcast(update)          // one encode for every client
+/// socket.send(update)           // and again for a requester, same bytes
+/// ```
+public struct SocketIOEncodedPacket: Sendable, Hashable {
+    /// The packet as given.
+    public let packet: SocketIOPacket
+    /// Its Engine.IO message packets (one, plus one per binary attachment), frames encoded.
+    let outbound: [EngineIOOutboundPacket]
+
+    /// Encodes `packet` (for its own namespace).
+    public init(_ packet: SocketIOPacket) {
+        self.packet = packet
+        self.outbound = SocketIOCodec.encode(packet).map { EngineIOOutboundPacket(encoding: EngineIOPacket(kind: .message, payload: $0)) }
+    }
+
+    /// An EVENT packet (BINARY_EVENT when there are attachments), encoded.
+    public static func event(
+        _ event: String, _ args: [JSONValue] = [], namespace: String = "/", attachments: [[UInt8]] = []
+    ) -> SocketIOEncodedPacket {
+        SocketIOEncodedPacket(.event(event, args, namespace: namespace, attachments: attachments))
+    }
+
+    /// The namespace it was encoded for.
+    public var namespace: String { packet.namespace }
+
+    /// The Engine.IO message payloads, as ``SocketIOCodec/encode(_:)`` gives them.
+    public var payloads: [EngineIOPacket.Payload] { outbound.map(\.packet.payload) }
+
+    /// The WebSocket message of each payload (Engine.IO framing included), as the bytes written.
+    public var webSocketMessages: [WebSocketContent] {
+        outbound.compactMap { packet in
+            guard let frame = packet.frame else { return nil }
+            let bytes = Array(frame.data.readableBytesView)
+            return frame.isText ? .text(String(decoding: bytes, as: UTF8.self)) : .binary(bytes)
+        }
+    }
 }

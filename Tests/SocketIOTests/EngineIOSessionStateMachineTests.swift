@@ -115,7 +115,7 @@ struct MockClock: Clock {
 
     @Test func aPollCarriesAtMostSixteenPacketsForPythonClients() {
         var machine = makeMachine()
-        let packets = (0..<40).map { EngineIOPacket.message("m\($0)") }
+        let packets = (0..<40).map { EngineIOOutboundPacket.message("m\($0)") }
         #expect(machine.send(packets) == [])
         do {
             let result = machine.pollRequested(1, now: at(10))

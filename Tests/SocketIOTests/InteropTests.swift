@@ -26,6 +26,25 @@ struct InteropTests {
         }
     }
 
+    /// The same exchanges with the server's packets encoded once (``SocketIOEncodedPacket``):
+    /// python-socketio reads them alike over WebSocket and long-polling, binary included.
+    @Test(arguments: ["polling-upgrade", "websocket-only", "polling-only", "binary-websocket", "binary-polling"])
+    func encodedPacketsReachPythonClients(scenario: String) async throws {
+        let log = AsyncEventLog<ServerEvent>()
+        try await withLiveSocketIOServer(namespaces: [interopNamespace(log: log, encoded: true)]) { _, port in
+            let lines = jsonLines(try await runPythonClient(scenario, port: port))
+            #expect(lines.last == ["ok": true])
+            if scenario.hasPrefix("binary") {
+                #expect(lines.contains { $0.objectValue?["event"] == "binary-back" })
+            } else {
+                let welcome = try #require(lines.first { $0.objectValue?["event"] == "welcome" })
+                #expect(welcome.objectValue?["transport"] == (scenario == "polling-only" ? "polling" : "websocket"))
+                let echo = try #require(lines.first { $0.objectValue?["event"] == "echo-back" })
+                #expect(echo.objectValue?["args"] == [1, "two", ["3": [true, .null, 4.5]], "é ✓"])
+            }
+        }
+    }
+
     @Test func acksBothWays() async throws {
         let log = AsyncEventLog<ServerEvent>()
         try await withLiveSocketIOServer(namespaces: [interopNamespace(log: log)]) { _, port in
@@ -53,7 +72,8 @@ struct InteropTests {
             try await withPythonClient("broadcast", port: port, ["100"]) { process in
                 _ = try await process.waitForLine(prefix: "READY", timeout: .seconds(60))
                 #expect(server.sockets().count == 100)
-                server.broadcast("news", ["headline", ["n": 100]])
+                // Encoded once, the same frame bytes written to every client.
+                server.broadcast(.event("news", ["headline", ["n": 100]]))
                 let status = try await process.waitForExit(timeout: .seconds(60))
                 #expect(status == 0, "\(process.stderr)")
                 let news = try #require(jsonLines(process.stdoutLines).first { $0.objectValue?["event"] == "news" })

@@ -14,13 +14,23 @@ enum ServerEvent: Sendable, Equatable {
 }
 
 /// The namespace the interop clients talk to (see Tests/interop/py_client.py).
-func interopNamespace(_ name: String = "/", log: AsyncEventLog<ServerEvent>) -> SocketIONamespace {
+///
+/// - Parameter encoded: send `welcome`, `echo-back` and `binary-back` as packets encoded once
+///   (``SocketIOEncodedPacket``) instead of per-socket emits.
+func interopNamespace(_ name: String = "/", log: AsyncEventLog<ServerEvent>, encoded: Bool = false) -> SocketIONamespace {
     var namespace = SocketIONamespace(name)
+    @Sendable func emit(_ socket: SocketIOSocket, _ event: String, _ args: [JSONValue], attachments: [[UInt8]] = []) {
+        if encoded {
+            socket.send(.event(event, args, namespace: socket.namespace, attachments: attachments))
+        } else {
+            socket.emit(event, args, attachments: attachments)
+        }
+    }
     namespace.onConnect { socket, auth in
         if case .object(let object)? = auth, object["refuse"] != nil {
             throw SocketIOConnectionRefused(message: "Not authorized", data: ["why": "refuse"])
         }
-        socket.emit("welcome", [["sid": .string(socket.id), "auth": auth ?? .null]])
+        emit(socket, "welcome", [["sid": .string(socket.id), "auth": auth ?? .null]])
         log.append(.connected(namespace: socket.namespace, socket: socket.id))
     }
     namespace.onDisconnect { socket, reason in
@@ -28,7 +38,7 @@ func interopNamespace(_ name: String = "/", log: AsyncEventLog<ServerEvent>) -> 
     }
     namespace.on("echo") { socket, args, attachments, _ in
         log.append(.event("echo", args))
-        socket.emit("echo-back", args, attachments: attachments)
+        emit(socket, "echo-back", args, attachments: attachments)
     }
     namespace.on("ack-me") { _, args, attachments, ack in
         ack?(args, attachments: attachments)
@@ -42,8 +52,8 @@ func interopNamespace(_ name: String = "/", log: AsyncEventLog<ServerEvent>) -> 
         }
     }
     namespace.on("send-binary") { socket, _, _, _ in
-        socket.emit(
-            "binary-back", [SocketIOPacket.placeholder(0), ["x": SocketIOPacket.placeholder(1)]],
+        emit(
+            socket, "binary-back", [SocketIOPacket.placeholder(0), ["x": SocketIOPacket.placeholder(1)]],
             attachments: [[1, 2, 3], [0xAA]])
     }
     namespace.on("disconnect-me") { socket, _, _, _ in
