@@ -293,6 +293,55 @@ struct EngineStoreTests {
         }
     }
 
+    @Test func aGroupCommitJournalsEachEventInOrderInOneTransaction() async throws {
+        try await withTemporaryDirectory { dir in
+            // Given a file store holding one state
+            let store = try EngineStore.open(inDirectory: dir)
+            let s1 = defaultState()
+            try await store.commit(JournalEntry(time: t0, event: "start_new_game"), resultingState: s1)
+            #expect(try await store.commit([]) == [])
+
+            // When three events are committed as one group
+            let s2 = s1.setting("/player1/primary_score", 7)
+            let s3 = s2.setting("/game_phase", "name_entry")
+            let s4 = s3.setting("/player1/primary_score", 9)
+            let sequences = try await store.commit([
+                (JournalEntry(time: at(1), event: "update_score", sessionID: "a"), s2),
+                (JournalEntry(time: at(2), event: "start_new_game", sessionID: "b"), s3),
+                (JournalEntry(time: at(3), event: "update_score", sessionID: "c"), s4),
+            ])
+
+            // Then each has its own sequence and journal entry, as if committed one by one
+            #expect(sequences == [2, 3, 4])
+            let journal = try await store.journal(after: 1)
+            #expect(journal.map(\.event) == ["update_score", "start_new_game", "update_score"])
+            #expect(journal.map(\.sessionID) == ["a", "b", "c"])
+            #expect(journal.map(\.gameID) == [1, 2, 2])
+            #expect(journal.map(\.stateHash) == [s2, s3, s4].map(StateHash.of))
+            #expect(try await store.history(of: .scores).map(\.sequence) == [1, 2, 4])
+            let current = try #require(try await store.loadCurrent())
+            #expect(current.sequence == 4 && current.document == s4 && current.gameID == 2)
+
+            // When one event of a group cannot be written
+            try await store.databaseWriter.write { db in
+                try db.execute(
+                    sql: "CREATE TRIGGER refuse BEFORE INSERT ON journal WHEN NEW.event = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END")
+            }
+            await #expect(throws: StorageError.self) {
+                try await store.commit([
+                    (JournalEntry(time: at(4), event: "update_score"), s4.setting("/player1/primary_score", 10)),
+                    (JournalEntry(time: at(5), event: "boom"), s4.setting("/player1/primary_score", 11)),
+                ])
+            }
+
+            // Then none of it is stored
+            #expect(try await store.journal(after: 4).isEmpty)
+            #expect(try await store.loadCurrent()?.document == s4)
+            #expect(try await store.history(of: .scores).map(\.sequence) == [1, 2, 4])
+            try await store.close()
+        }
+    }
+
     @Test func corruptStoredJSONIsATypedError() async throws {
         // Given a store with two journal entries
         let store = try EngineStore.inMemory()
