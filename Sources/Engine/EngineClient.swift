@@ -1,8 +1,13 @@
 import JSONValue
 import ScorerState
+import SocketIOServer
 
 /// Sends one event to one client: the event name and its arguments.
 public typealias EngineEmitter = @Sendable (_ event: String, _ arguments: [JSONValue]) -> Void
+
+/// Sends one event already encoded as a Socket.IO packet of namespace `/` (its bytes are
+/// shared by every recipient and by later sends of the same state).
+public typealias EngineEncodedEmitter = @Sendable (_ packet: SocketIOEncodedPacket) -> Void
 
 /// A client as the engine sees it: who sent an event, and how to answer it.
 ///
@@ -18,11 +23,15 @@ public struct EngineClient: Sendable {
     /// Called, inside the engine and in order with its broadcasts, for each
     /// event sent to this client alone; nil when the caller only reads the result.
     public var emit: EngineEmitter?
+    /// Like ``emit``, for a Socket.IO client: the engine encodes each packet once (the served
+    /// state once per state) and calls this instead of ``emit`` when it is set.
+    public var emitEncoded: EngineEncodedEmitter?
 
-    public init(id: String, label: String? = nil, emit: EngineEmitter? = nil) {
+    public init(id: String, label: String? = nil, emit: EngineEmitter? = nil, emitEncoded: EngineEncodedEmitter? = nil) {
         self.id = id
         self.label = label
         self.emit = emit
+        self.emitEncoded = emitEncoded
     }
 }
 

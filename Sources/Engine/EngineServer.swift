@@ -40,7 +40,7 @@ public struct EngineServer: Sendable {
             namespaces: [Self.namespace(engine)],
             logger: logger
         )
-        await engine.setBroadcaster { event, arguments in io.broadcast(event, arguments) }
+        await engine.setBroadcaster({ event, arguments in io.broadcast(event, arguments) }, encoded: { io.broadcast($0) })
         self.engine = engine
         self.io = io
         self.configuration = configuration
@@ -66,9 +66,10 @@ public struct EngineServer: Sendable {
     }
 
     static func client(_ socket: SocketIOSocket) -> EngineClient {
-        EngineClient(id: socket.id, label: "sid:" + socket.connection.id) { event, arguments in
-            socket.emit(event, arguments)
-        }
+        EngineClient(
+            id: socket.id, label: "sid:" + socket.connection.id,
+            emit: { event, arguments in socket.emit(event, arguments) },
+            emitEncoded: { socket.send($0) })
     }
 
     /// The HTTP routes: Engine.IO first, then the legacy's pages and static

@@ -66,6 +66,7 @@ extension ScorerEngine {
     /// The current state and the sequence of its last commit.
     public func state(view: EngineStateView = .stored) async -> EngineStateSnapshot {
         await exclusively {
+            await settle()  // what is read is durable
             switch view {
             case .stored:
                 return EngineStateSnapshot(state: game.document, sequence: sequence)
@@ -86,6 +87,7 @@ extension ScorerEngine {
         -> Int64
     {
         try await exclusively { () async -> Result<Int64, EngineError> in
+            await settle()
             guard case .object = document else { return .failure(.invalidState(detail: "found \(document.typeName)")) }
             let newGame: ScorerGame
             do {
@@ -108,6 +110,7 @@ extension ScorerEngine {
         -> Int64
     {
         try await exclusively { () async -> Result<Int64, EngineError> in
+            await settle()
             var document = game.document
             for patch in patches {
                 guard let pointer = JSONPointer(patch.path) else {
@@ -158,10 +161,10 @@ extension ScorerEngine {
         game = newGame
         sequence = committed
         if wasRunning != game.isTimerRunning || game.isTimerRunning { timerChangesContinuation.yield() }
-        if broadcast && !shadow, let broadcaster {
+        if broadcast && !shadow {
             var copy = game
             if let served = try? copy.servedState(now: clock.now()) {
-                broadcaster("game_state_update", [served])
+                self.broadcast("game_state_update", served)
             }
         }
         return .success(committed)

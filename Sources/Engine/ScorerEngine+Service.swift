@@ -69,6 +69,7 @@ extension ScorerEngine: Service {
     public func close() async {
         await exclusively {
             guard !closed else { return }
+            await settle()  // the events in flight are committed and answered first
             closed = true
             timerChangesContinuation.finish()
             do throws(StorageError) {

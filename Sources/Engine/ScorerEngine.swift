@@ -3,26 +3,31 @@ import JSONValue
 import Logging
 import Metrics
 import ScorerState
+import SocketIOServer
 import Storage
 
 /// The state engine: the legacy scoreboard's game, durable and in order.
 ///
 /// One actor owns the ``ScorerGame``, the dice, the ``EngineStore`` and the
 /// clock. Every operation (a client event, a connection, the display
-/// refresh, a control request) runs alone, in arrival order, to the end,
-/// including its commit: the actor's reentrancy at `await` is closed by a
-/// FIFO gate, so no event sees another's uncommitted state.
+/// refresh, a control request) runs alone, in arrival order: the actor's
+/// reentrancy at `await` is closed by a FIFO gate.
 ///
 /// For each event: apply it to the game; if the state changed, journal the
-/// event and commit the resulting state in one transaction; only then send
-/// what the legacy sends (replies to the sender, broadcasts to everyone —
-/// suppressed in shadow mode), then the `error` event when the input was
-/// refused and error events are enabled. A failed commit rolls the game back
-/// and answers `SERVER_ERROR`: nothing is broadcast that is not durable.
+/// event and commit the resulting state; only once every state applied so
+/// far is on disk send what the legacy sends (replies to the sender,
+/// broadcasts to everyone — suppressed in shadow mode), then the `error`
+/// event when the input was refused and error events are enabled. Commits
+/// are grouped (`ScorerEngine+GroupCommit.swift`): the events applied while
+/// one transaction is being written share the next one, so one fsync serves
+/// many events under load; their emissions wait, in order, for it. A failed
+/// commit rolls the game back and answers `SERVER_ERROR` to every event
+/// applied since: nothing is sent that is not durable.
 ///
 /// Feed it from Socket.IO (``EngineServer``) or in-process
 /// (``receive(_:arguments:from:)``, ``connect(_:)``); control it with the
-/// methods in `ScorerEngine+Control.swift`. As a `Service` it runs the
+/// methods in `ScorerEngine+Control.swift` (they first wait for the events in
+/// flight to be durable). As a `Service` it runs the
 /// once-a-second display refresh and checkpoints and closes the store on
 /// graceful shutdown.
 public actor ScorerEngine {
@@ -37,6 +42,10 @@ public actor ScorerEngine {
     /// The journal sequence of the last commit (0 when nothing was ever committed).
     var sequence: Int64
     var broadcaster: EngineEmitter?
+    /// Preferred to ``broadcaster`` when set (a Socket.IO server: one encode for every client).
+    var encodedBroadcaster: EngineEncodedEmitter?
+    /// The last served state's encoding, shared by its broadcast and later requesters.
+    var emissions = EncodedEmissions()
     var buckets: [String: TokenBucket] = [:]
     /// When each client was last told it is rate limited (one notice a second).
     var rateLimitNotices: [String: Double] = [:]
@@ -47,6 +56,9 @@ public actor ScorerEngine {
 
     private var gateBusy = false
     private var gateWaiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Group commit (see `ScorerEngine+GroupCommit.swift`).
+    var commits = CommitPipeline()
 
     /// Signalled when the timer may have started, stopped or moved (the refresh loop waits on it).
     let timerChanges: AsyncStream<Void>
@@ -119,6 +131,33 @@ public actor ScorerEngine {
     /// Sets where broadcasts go (the Socket.IO server's `broadcast`).
     public func setBroadcaster(_ broadcaster: EngineEmitter?) {
         self.broadcaster = broadcaster
+        self.encodedBroadcaster = nil
+    }
+
+    /// Sets where broadcasts go as packets encoded once (a Socket.IO server's
+    /// ``SocketIOServer/broadcast(_:except:)``); `broadcaster` is kept for callers that read it.
+    public func setBroadcaster(_ broadcaster: EngineEmitter?, encoded: EngineEncodedEmitter?) {
+        self.broadcaster = broadcaster
+        self.encodedBroadcaster = encoded
+    }
+
+    /// Sends `event(payload)` to one client: encoded (the served state once per state) when it
+    /// takes packets, else through its plain emitter.
+    func send(_ event: String, _ payload: JSONValue, to client: EngineClient) {
+        if let emitEncoded = client.emitEncoded {
+            emitEncoded(emissions.packet(event, payload))
+        } else {
+            client.emit?(event, [payload])
+        }
+    }
+
+    /// Sends `event(payload)` to every client (shadow mode aside: callers check it).
+    func broadcast(_ event: String, _ payload: JSONValue) {
+        if let encodedBroadcaster {
+            encodedBroadcaster(emissions.packet(event, payload))
+        } else {
+            broadcaster?(event, [payload])
+        }
     }
 
     // MARK: - The gate: one operation at a time, in arrival order
@@ -145,13 +184,14 @@ public actor ScorerEngine {
 
     /// A client connected: the legacy sends it the served state, to it alone.
     public func connect(_ client: EngineClient) async -> EngineEventResult {
-        await exclusively {
+        let step = await exclusively {
             connectedClients.insert(client.id)
             let now = clock.now()
             let before = game
             let outcome = game.receivedConnect(now: now)
-            return await finish("connect", arguments: [], outcome: outcome, before: before, client: client, now: now)
+            return finish("connect", arguments: [], outcome: outcome, before: before, client: client, now: now)
         }
+        return await completion(of: step)
     }
 
     /// A client went away: forget its rate-limit bucket.
@@ -169,16 +209,16 @@ public actor ScorerEngine {
     /// from inside the engine, after the commit; the result repeats them
     /// and carries the ack to send.
     public func receive(_ event: String, arguments: [JSONValue], from client: EngineClient) async -> EngineEventResult {
-        await exclusively {
+        let step = await exclusively {
             let now = clock.now()
             if closed {
-                return refuseClosed(event, client: client, now: now)
+                return settled(refuseClosed(event, client: client, now: now), client: client)
             }
             if configuration.rateLimit > 0, !takeToken(for: client.id, now: now) {
-                return rateLimited(event, client: client, now: now)
+                return settled(rateLimited(event, client: client, now: now), client: client)
             }
             if Self.legacyDropsPacket(arguments) {
-                return droppedLikeTheLegacy(event, client: client, now: now)
+                return settled(droppedLikeTheLegacy(event, client: client, now: now), client: client)
             }
             let before = game
             var outcome = game.receivedEvent(event, arguments: arguments, now: now, dice: &dice)
@@ -189,49 +229,35 @@ public actor ScorerEngine {
                 let again = game.receivedEvent(event, arguments: arguments, now: now, dice: &dice)
                 if again.saved { outcome.actions = again.actions }
             }
-            return await finish(event, arguments: arguments, outcome: outcome, before: before, client: client, now: now)
+            return finish(event, arguments: arguments, outcome: outcome, before: before, client: client, now: now)
         }
+        return await completion(of: step)
     }
 
-    /// Commits, then emits, then reports.
+    /// Queues the commit (when the state changed) and the emissions, which
+    /// go out once every state they may show is durable (at once when it is).
     private func finish(
         _ event: String, arguments: [JSONValue], outcome: ScorerOutcome, before: ScorerGame, client: EngineClient,
         now: Double
-    ) async -> EngineEventResult {
+    ) -> CommitPipeline.Step {
         eventsProcessed += 1
         var result = EngineEventResult(outcome: outcome, ackArguments: outcome.ackArguments)
         let wasRunning = before.isTimerRunning
+        var ticket: Int?
         if outcome.saved || outcome.stateChanged {
             if closed {
                 game = before
-                return refuseClosed(event, client: client, now: now)
+                return settled(refuseClosed(event, client: client, now: now), client: client)
             }
             let entry = JournalEntry(
                 time: Date(timeIntervalSince1970: now), event: event, args: arguments, sessionID: client.id,
                 client: client.label)
-            let started = ContinuousClock.now
-            do {
-                let committed = try await store.commit(entry, resultingState: game.document)
-                sequence = committed
-                result.sequence = committed
-                let (seconds, attoseconds) = (ContinuousClock.now - started).components
-                Timer(label: "statetee_engine_commit_duration_seconds")
-                    .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-            } catch {
-                game = before
-                logger.error(
-                    "Engine commit failed; event rolled back",
-                    metadata: [
-                        "statetee.event": .string(event), "statetee.client": .string(client.id),
-                        "statetee.error": .string(error.description),
-                    ])
-                Counter(label: "statetee_engine_commit_failures_total").increment()
-                return serverError(event, client: client, now: now, reason: "the state could not be stored")
-            }
+            ticket = commits.apply(entry, resultingState: game.document, before: before)
         }
         if wasRunning != game.isTimerRunning || outcome.saved {
             timerChangesContinuation.yield()
         }
+        var outgoing: [CommitPipeline.Outgoing] = []
         for action in outcome.actions {
             switch action {
             case .save:
@@ -241,13 +267,12 @@ public actor ScorerEngine {
                 if shadow {
                     result.suppressedBroadcasts.append(emission)
                 } else {
-                    broadcaster?(name, emission.arguments)
+                    outgoing.append(.toAll(name, payload))
                     result.broadcasts.append(emission)
                 }
             case .reply(let name, let payload):
-                let emission = EngineEmission(event: name, arguments: [payload])
-                client.emit?(name, emission.arguments)
-                result.replies.append(emission)
+                outgoing.append(.toClient(name, payload))
+                result.replies.append(EngineEmission(event: name, arguments: [payload]))
             }
         }
         if let error = outcome.error {
@@ -255,7 +280,7 @@ public actor ScorerEngine {
             log(error, client: client)
             if configuration.errorEvents {
                 let payload = error.errorEventPayload(timestamp: Self.timestamp(now))
-                client.emit?("error", [payload])
+                outgoing.append(.toClient("error", payload))
                 result.replies.append(EngineEmission(event: "error", arguments: [payload]))
             }
         }
@@ -263,7 +288,16 @@ public actor ScorerEngine {
             label: "statetee_engine_events_total",
             dimensions: [("event", Self.metricName(event)), ("result", outcome.error?.shortDescription ?? "applied")]
         ).increment()
-        return result
+        return deliverOrQueue(
+            CommitPipeline.Delivery(event: event, now: now, client: client, ticket: ticket, outgoing: outgoing, result: result))
+    }
+
+    /// A result that touched no state: its replies (error events) go out in order with the rest.
+    private func settled(_ result: EngineEventResult, client: EngineClient) -> CommitPipeline.Step {
+        deliverOrQueue(
+            CommitPipeline.Delivery(
+                event: "", now: 0, client: client, ticket: nil,
+                outgoing: result.replies.map { .toClient($0.event, $0.payload) }, result: result, failable: false))
     }
 
     private func log(_ error: ScorerError, client: EngineClient) {
@@ -309,7 +343,6 @@ public actor ScorerEngine {
             let payload = Self.errorPayload(
                 code: EngineErrorCode.rateLimited, message: message, event: event, now: now,
                 extra: ["limit_per_second": .int(configuration.rateLimit)])
-            client.emit?("error", [payload])
             result.replies.append(EngineEmission(event: "error", arguments: [payload]))
         }
         return result
@@ -338,7 +371,6 @@ public actor ScorerEngine {
             metadata: ["statetee.event": .string(event), "statetee.client": .string(client.id)])
         if configuration.errorEvents {
             let payload = Self.errorPayload(code: EngineErrorCode.invalidState, message: message, event: event, now: now)
-            client.emit?("error", [payload])
             result.replies.append(EngineEmission(event: "error", arguments: [payload]))
         }
         return result
@@ -348,14 +380,13 @@ public actor ScorerEngine {
         serverError(event, client: client, now: now, reason: "the engine is shutting down")
     }
 
-    private func serverError(_ event: String, client: EngineClient, now: Double, reason: String) -> EngineEventResult {
+    func serverError(_ event: String, client: EngineClient, now: Double, reason: String) -> EngineEventResult {
         var result = EngineEventResult(errorCode: EngineErrorCode.serverError)
         if ScorerGame.piEvents.contains(event) {
             result.ackArguments = [["ok": false, "error": .string("\(EngineErrorCode.serverError): \(reason)")]]
         }
         if configuration.errorEvents {
             let payload = Self.errorPayload(code: EngineErrorCode.serverError, message: reason, event: event, now: now)
-            client.emit?("error", [payload])
             result.replies.append(EngineEmission(event: "error", arguments: [payload]))
         }
         return result
