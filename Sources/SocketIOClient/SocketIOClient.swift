@@ -32,8 +32,10 @@ import WSClient
 public actor SocketIOClient {
     public nonisolated let configuration: Configuration
     /// Everything that happens, in order. Single consumer; unbounded; finishes when ``run()`` ends.
+    /// Empty for a client made with an `onEvent` handler.
     public nonisolated let events: AsyncStream<Event>
     private nonisolated let eventSink: AsyncStream<Event>.Continuation
+    private nonisolated let handler: (@Sendable (Event) async -> Void)?
     private nonisolated let http: HTTPClient
     private nonisolated let logger: Logger
 
@@ -69,7 +71,24 @@ public actor SocketIOClient {
     public var isConnected: Bool { sid != nil }
 
     public init(configuration: Configuration, httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "statetee.socketio-client")) {
+        self.init(configuration: configuration, httpClient: httpClient, logger: logger, handler: nil)
+    }
+
+    /// A client whose events go to `onEvent` instead of ``events``, awaited in order by the task
+    /// that reads the connection (or by ``run()``): no task hop per packet, and the connection
+    /// reads nothing more until the handler returns.
+    public init(
+        configuration: Configuration, httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "statetee.socketio-client"),
+        onEvent: @escaping @Sendable (Event) async -> Void
+    ) {
+        self.init(configuration: configuration, httpClient: httpClient, logger: logger, handler: onEvent)
+    }
+
+    private init(
+        configuration: Configuration, httpClient: HTTPClient, logger: Logger, handler: (@Sendable (Event) async -> Void)?
+    ) {
         self.configuration = configuration
+        self.handler = handler
         (self.events, self.eventSink) = AsyncStream.makeStream(of: Event.self)
         self.http = httpClient
         var logger = logger
@@ -132,33 +151,33 @@ public actor SocketIOClient {
                     throw SocketIOClientError.reconnectFailed(attempts: attempt - 1)
                 }
                 logger.debug("Reconnecting", metadata: ["statetee.attempt": "\(attempt)"])
-                eventSink.yield(.reconnecting(attempt: attempt))
+                await emit(.reconnecting(attempt: attempt))
                 if await waitForStop(upTo: policy.delay(attempt: attempt)) { break }
             }
             let (end, wasConnected) = await connectOnce()
             if wasConnected { everConnected = true }
             switch end {
             case .clientDisconnect:
-                if wasConnected { eventSink.yield(.disconnected(.clientDisconnect)) }
+                if wasConnected { await emit(.disconnected(.clientDisconnect)) }
                 return
             case .serverDisconnect:
                 logger.debug("Server disconnected the client")
-                eventSink.yield(.disconnected(.serverDisconnect))
+                await emit(.disconnected(.serverDisconnect))
                 return
             case .connectError(let data):
                 logger.debug("Server refused the connection", metadata: ["statetee.data": "\(data)"])
-                eventSink.yield(.connectError(data))
+                await emit(.connectError(data))
                 throw SocketIOClientError.connectError(data)
             case .lost(let reason, let error):
                 if stopRequested || Task.isCancelled {
-                    if wasConnected { eventSink.yield(.disconnected(.clientDisconnect)) }
+                    if wasConnected { await emit(.disconnected(.clientDisconnect)) }
                     return
                 }
                 if wasConnected {
                     logger.debug(
                         "Connection lost",
                         metadata: ["statetee.reason": "\(reason.rawValue)", "statetee.error": "\(error.map { "\($0)" } ?? "-")"])
-                    eventSink.yield(.disconnected(reason))
+                    await emit(.disconnected(reason))
                     attempt = 1
                 } else {
                     logger.debug("Connect attempt failed", metadata: ["statetee.error": "\(error.map { "\($0)" } ?? reason.rawValue)"])
@@ -267,6 +286,15 @@ public actor SocketIOClient {
         SocketIOCodec.encode(packet).map { EngineIOPacket(kind: .message, payload: $0) }
     }
 
+    /// Hands an event to the handler, or to ``events``.
+    private nonisolated func emit(_ event: Event) async {
+        if let handler {
+            await handler(event)
+        } else {
+            eventSink.yield(event)
+        }
+    }
+
     // MARK: - One connection
 
     /// Opens one Engine.IO connection and runs it to its end.
@@ -338,7 +366,11 @@ public actor SocketIOClient {
     ) async -> SessionEnd {
         await withTaskGroup(of: SessionEnd.self) { group in
             group.addTask {
-                await transport.readLoop { packet in await self.received(packet, id: id) }
+                await transport.readLoop { packet in
+                    let (decision, event) = await self.received(packet, id: id)
+                    if let event { await self.emit(event) }
+                    return decision
+                }
             }
             group.addTask {
                 do {
@@ -379,15 +411,16 @@ public actor SocketIOClient {
 
     // MARK: - Receiving
 
-    private func received(_ packet: EngineIOPacket, id: Int) -> ReadDecision {
-        guard var connection, connection.id == id else { return .stop(.lost(.transportClose, nil)) }
+    /// What a packet from the server changes, and the event it makes (handed on by the reader, in order).
+    private func received(_ packet: EngineIOPacket, id: Int) -> (ReadDecision, Event?) {
+        guard var connection, connection.id == id else { return (.stop(.lost(.transportClose, nil)), nil) }
         defer { if self.connection?.id == id { self.connection = connection } }
         switch packet.kind {
         case .open:
             do {
                 connection.handshake = try packet.handshake()
             } catch {
-                return .stop(.lost(.parseError, SocketIOClientError.invalidHandshake))
+                return (.stop(.lost(.parseError, SocketIOClientError.invalidHandshake)), nil)
             }
             connection.lastPing = .now
             logger.debug("Engine.IO open", metadata: ["statetee.eio-sid": "\(connection.handshake?.sid ?? "")"])
@@ -397,54 +430,54 @@ public actor SocketIOClient {
             connection.lastPing = .now
             connection.outbound.yield([.pong(packet.text ?? "")])
         case .close:
-            return .stop(.lost(.transportClose, nil))
+            return (.stop(.lost(.transportClose, nil)), nil)
         case .message:
             let decoded: SocketIOPacket?
             do { decoded = try connection.decoder.decode(packet.payload) } catch {
-                return .stop(.lost(.parseError, SocketIOClientError.protocolError(error)))
+                return (.stop(.lost(.parseError, SocketIOClientError.protocolError(error))), nil)
             }
             if let decoded { return received(decoded, connection: &connection) }
         case .pong, .upgrade, .noop:
             break
         }
-        return .continue
+        return (.continue, nil)
     }
 
-    private func received(_ packet: SocketIOPacket, connection: inout Connection) -> ReadDecision {
+    private func received(_ packet: SocketIOPacket, connection: inout Connection) -> (ReadDecision, Event?) {
         logger.trace("Packet received", metadata: ["statetee.packet": "\(packet)"])
-        guard packet.namespace == configuration.namespace else { return .continue }
+        guard packet.namespace == configuration.namespace else { return (.continue, nil) }
         switch packet.kind {
         case .connect:
-            guard connection.sid == nil else { return .continue }
+            guard connection.sid == nil else { return (.continue, nil) }
             let sid = packet.data?["sid"]?.stringValue ?? ""
             connection.sid = sid
             connection.lastPing = .now
             self.sid = sid
             logger.debug("Connected", metadata: ["statetee.sid": "\(sid)"])
-            eventSink.yield(.connected(sid: sid))
             for waiter in connectWaiters { waiter.resume(returning: sid) }
             connectWaiters = []
             let buffered = sendBuffer
             sendBuffer = []
             for packet in buffered { connection.outbound.yield(Self.frames(packet)) }
+            return (.continue, .connected(sid: sid))
         case .connectError:
-            return .stop(.connectError(packet.data ?? .null))
+            return (.stop(.connectError(packet.data ?? .null)), nil)
         case .disconnect:
-            return .stop(.serverDisconnect)
+            return (.stop(.serverDisconnect), nil)
         case .event, .binaryEvent:
             if configuration.rawPackets {
-                eventSink.yield(.packet(packet))
+                return (.continue, .packet(packet))
             } else if let name = packet.eventName {
-                eventSink.yield(.event(name: name, args: packet.eventArguments, attachments: packet.attachments, ackID: packet.id))
+                return (.continue, .event(name: name, args: packet.eventArguments, attachments: packet.attachments, ackID: packet.id))
             }
         case .ack, .binaryAck:
             if let id = packet.id, let waiter = pendingAcks.removeValue(forKey: id) {
                 waiter.resume(returning: packet)
             } else if configuration.rawPackets {
-                eventSink.yield(.packet(packet))
+                return (.continue, .packet(packet))
             }
         }
-        return .continue
+        return (.continue, nil)
     }
 
     // MARK: - Ending

@@ -143,6 +143,34 @@ struct ClientTests {
         }
     }
 
+    /// With an `onEvent` handler the events go to it, in order, from the task reading the
+    /// connection; the `events` stream gets nothing and finishes with `run()`.
+    @Test func eventsGoToTheHandlerInOrder() async throws {
+        try await withEchoServer { _, port in
+            var configuration = clientConfiguration(port: port)
+            configuration.rawPackets = true
+            let log = AsyncEventLog<Event>()
+            let client = SocketIOClient(configuration: configuration) { event in log.append(event) }
+            let stream = AsyncEventLog<Event>()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await stream.collect(client.events) }
+                group.addTask { try await client.run() }
+                try await log.next("connected") { $0.connectedSID != nil }
+                for index in 0..<20 { try await client.send(.event("echo", [.int(index)])) }
+                try await client.send(.event("ack", ["q"], id: 5))
+                try await log.next("raw ack") { $0.packet?.isAck == true }
+                await client.disconnect()
+                try await group.waitForAll()
+            }
+            log.finish()
+            let echoes = log.all.compactMap { $0.packet?.eventName == "echo" ? $0.packet?.eventArguments.first : nil }
+            #expect(echoes == (0..<20).map { JSONValue.int($0) })
+            #expect(log.all.first?.connectedSID != nil)
+            #expect(log.all.last == .disconnected(.clientDisconnect))
+            #expect(stream.all.isEmpty)
+        }
+    }
+
     // MARK: disconnects and reconnects
 
     @Test func serverDisconnectEndsTheClientWithoutReconnecting() async throws {
