@@ -41,6 +41,10 @@ final class ProxySession: Sendable {
         var mirrorFlushed = false
         var flushWaiter: CheckedContinuation<Void, Never>?
         var ackWaiter: CheckedContinuation<Void, Never>?
+        /// Set while a switchover lets the shadow catch up: the client's events wait for a token.
+        var pacer: ShadowPacer?
+        /// When an event without an ack id last went to an upstream (nothing tells when it was applied).
+        var lastUnackedEvent: ContinuousClock.Instant?
 
         var unsequencedCount: Int { legacy.unsequencedAcks.count + engine.unsequencedAcks.count }
 
@@ -110,7 +114,10 @@ final class ProxySession: Sendable {
                             return true
                         }
                         guard attached else { break }
-                        group.addTask { await leg.run { event in await self.legEvent(event, from: upstream) } }
+                        let reporter = LegReporter(
+                            event: { event in await self.legEvent(event, from: upstream) },
+                            packet: { packet in self.legPacket(packet, from: upstream) })
+                        group.addTask { await leg.run(reporter) }
                     }
                 case .disconnect:
                     connection.close(reason: .clientDisconnect)
@@ -216,6 +223,7 @@ final class ProxySession: Sendable {
 
     /// An event or ack from the client: to the primary now (or held during a switchover), then mirrored.
     func clientPacket(_ packet: SocketIOPacket) async {
+        if packet.isEvent, let pacer = state.withLock({ $0.pacer }) { await pacer.admit() }
         let plan = state.withLock { state -> Plan in
             if state.holding {
                 state.held.append(packet)
@@ -230,8 +238,12 @@ final class ProxySession: Sendable {
         let primary = state.primary
         guard let leg = state[primary].leg, state[primary].phase == .up else { return .drop }
         var wire = packet
-        if packet.isEvent, let clientID = packet.id {
-            wire.id = state[primary].acks.outbound(clientID: clientID)
+        if packet.isEvent {
+            if let clientID = packet.id {
+                wire.id = state[primary].acks.outbound(clientID: clientID)
+            } else {
+                state.lastUnackedEvent = ContinuousClock.now
+            }
         }
         state.inFlight += 1
         return .send(leg, wire, primary)
@@ -281,6 +293,8 @@ final class ProxySession: Sendable {
                         var wire = packet
                         if let clientID = packet.id {
                             wire.id = state[upstream].acks.outbound(clientID: clientID, sequence: sequence)
+                        } else {
+                            state.lastUnackedEvent = ContinuousClock.now
                         }
                         batch.append(wire)
                     }
@@ -291,27 +305,8 @@ final class ProxySession: Sendable {
                 for packet in packets { _ = await leg.send(packet) }
             }
             proxy.legConnected(upstream, role: role, session: id)
-        case .packet(var packet):
-            let answered = state.withLock { state -> (UpstreamRole, Int64?, report: Bool)? in
-                let role: UpstreamRole = upstream == state.primary ? .primary : .shadow
-                guard packet.isAck else { return (role, nil, true) }
-                guard let legID = packet.id, let entry = state[upstream].acks.inboundEntry(legID: legID) else { return nil }
-                packet.id = entry.clientID
-                if entry.sequence == nil, state.inFlight > 0, state.unsequencedCount < Self.pendingLimit {
-                    // Its event is still being mirrored: report the ack with the sequence then.
-                    state[upstream].unsequencedAcks[legID] = packet
-                    return (role, nil, false)
-                }
-                return (role, entry.sequence, true)
-            }
-            guard let (role, sequence, report) = answered else { return }
-            if packet.isAck { checkAckWaiter() }
-            if role == .primary {
-                connection.send(SocketIOCodec.encode(packet))
-            }
-            if report {
-                proxy.upstreamOutput(packet, upstream: upstream, role: role, session: id, answersSequence: sequence)
-            }
+        case .packet(let packet):
+            legPacket(packet, from: upstream)
         case .lost(let reason), .ended(let reason):
             let role = lose(upstream)
             let closed = state.withLock { state in
@@ -348,6 +343,32 @@ final class ProxySession: Sendable {
         }
     }
 
+    /// An event or ack from an upstream: relayed to the client when it is the primary's, reported
+    /// either way. Never waits (the embedded engine's leg calls it from inside the engine).
+    func legPacket(_ packet: SocketIOPacket, from upstream: UpstreamID) {
+        var packet = packet
+        let answered = state.withLock { state -> (UpstreamRole, Int64?, report: Bool)? in
+            let role: UpstreamRole = upstream == state.primary ? .primary : .shadow
+            guard packet.isAck else { return (role, nil, true) }
+            guard let legID = packet.id, let entry = state[upstream].acks.inboundEntry(legID: legID) else { return nil }
+            packet.id = entry.clientID
+            if entry.sequence == nil, state.inFlight > 0, state.unsequencedCount < Self.pendingLimit {
+                // Its event is still being mirrored: report the ack with the sequence then.
+                state[upstream].unsequencedAcks[legID] = packet
+                return (role, nil, false)
+            }
+            return (role, entry.sequence, true)
+        }
+        guard let (role, sequence, report) = answered else { return }
+        if packet.isAck { checkAckWaiter() }
+        if role == .primary {
+            connection.send(SocketIOCodec.encode(packet))
+        }
+        if report {
+            proxy.upstreamOutput(packet, upstream: upstream, role: role, session: id, answersSequence: sequence)
+        }
+    }
+
     /// Marks a leg down and forgets its pending acks; returns its role.
     private func lose(_ upstream: UpstreamID) -> UpstreamRole {
         let role = state.withLock { state in
@@ -381,7 +402,11 @@ final class ProxySession: Sendable {
             case .up:
                 guard let leg = state[shadow].leg else { return .lost }
                 var wire = packet
-                if let clientID = packet.id { wire.id = state[shadow].acks.outbound(clientID: clientID, sequence: sequence) }
+                if let clientID = packet.id {
+                    wire.id = state[shadow].acks.outbound(clientID: clientID, sequence: sequence)
+                } else {
+                    state.lastUnackedEvent = ContinuousClock.now
+                }
                 return .send(leg, wire)
             }
         }
@@ -394,10 +419,27 @@ final class ProxySession: Sendable {
 
     // MARK: - Switchover
 
-    /// Starts buffering the client's frames.
+    /// Starts buffering the client's frames (an event waiting for the pacer is held once let through).
     func hold() {
         state.withLock { $0.holding = true }
     }
+
+    /// Paces the client's events with `pacer` (nil: no more pacing; the pacer's own
+    /// ``ShadowPacer/end()`` lets the waiting ones go).
+    func pace(with pacer: ShadowPacer?) {
+        state.withLock { $0.pacer = pacer }
+    }
+
+    /// Copies the shadow has not answered yet (acks awaited on a connected shadow leg).
+    var shadowBacklog: Int {
+        state.withLock { state in
+            let shadow = state[state.primary.other]
+            return shadow.phase == .up ? shadow.acks.pendingCount : 0
+        }
+    }
+
+    /// When an event without an ack id last went to either upstream.
+    var lastUnackedEvent: ContinuousClock.Instant? { state.withLock { $0.lastUnackedEvent } }
 
     /// Nothing forwarded but unfinished, no ack awaited on a live leg.
     var isQuiet: Bool {

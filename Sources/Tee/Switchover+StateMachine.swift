@@ -15,6 +15,7 @@ public enum Switchover {
             case targetUnavailable(String)
             case notReady(String)
             case drainTimeout(Duration)
+            case shadowBehind(backlog: Int, perSecond: Int, limit: Duration)
             case stateDiffers(String)
             case handoffFailed(String)
             case persistFailed(String)
@@ -32,6 +33,11 @@ public enum Switchover {
         public static func notReady(_ why: String) -> Self { Self(base: .notReady(why)) }
         /// In-flight work did not settle in time.
         public static func drainTimeout(_ limit: Duration) -> Self { Self(base: .drainTimeout(limit)) }
+        /// The shadow's backlog (mirror queue and unanswered copies) cannot fall under the hold
+        /// bound within the drain timeout at the rate it was seen to drain. Nothing was held.
+        public static func shadowBehind(backlog: Int, perSecond: Int, limit: Duration) -> Self {
+            Self(base: .shadowBehind(backlog: backlog, perSecond: perSecond, limit: limit))
+        }
         /// The states differ and the new primary cannot be loaded (the legacy has no load API).
         public static func stateDiffers(_ summary: String) -> Self { Self(base: .stateDiffers(summary)) }
         /// Reading or loading state failed.
@@ -43,7 +49,7 @@ public enum Switchover {
         /// while draining, loading or persisting (`failed`).
         public var isRefusal: Bool {
             switch base {
-            case .busy, .alreadyPrimary, .targetUnavailable, .notReady, .stateDiffers: true
+            case .busy, .alreadyPrimary, .targetUnavailable, .notReady, .shadowBehind, .stateDiffers: true
             case .drainTimeout, .handoffFailed, .persistFailed: false
             }
         }
@@ -56,6 +62,7 @@ public enum Switchover {
             case .targetUnavailable: "target_unavailable"
             case .notReady: "not_ready"
             case .drainTimeout: "drain_timeout"
+            case .shadowBehind: "shadow_behind"
             case .stateDiffers: "state_differs"
             case .handoffFailed: "handoff_failed"
             case .persistFailed: "persist_failed"
@@ -69,6 +76,8 @@ public enum Switchover {
             case .targetUnavailable(let why): "the new primary is not reachable: \(why)"
             case .notReady(let why): "the comparator is not ready (\(why)); use --force to override"
             case .drainTimeout(let limit): "in-flight work did not drain within \(limit); nothing changed"
+            case .shadowBehind(let backlog, let perSecond, let limit):
+                "the shadow is \(backlog) events behind and drains about \(perSecond) a second: it cannot catch up within \(limit); nothing was held, nothing changed"
             case .stateDiffers(let summary):
                 "the new primary's state differs from the current primary's and it has no load API (\(summary)); use --force to switch anyway"
             case .handoffFailed(let why): "state handoff failed: \(why)"
@@ -216,6 +225,85 @@ public enum Switchover {
             if let failure { return .abort(.persistFailed(failure)) }
             primary = target
             return .swap(primary: target)
+        }
+    }
+}
+
+extension Switchover {
+    /// The catch-up before the hold, as a pure decision over backlog samples: the
+    /// shadow's backlog (mirror queue plus copies it has not answered) must fall under
+    /// `limit` before the clients are held, so that the hold lasts only as long as
+    /// the shadow needs for those last few events. Meanwhile the clients' events are
+    /// paced (admitted at half the rate the shadow drains, a quarter when half would
+    /// be too slow) instead of held: clients keep getting answers, slower, and the
+    /// backlog shrinks. When it cannot fall under `limit` before the deadline even
+    /// so, at the drain rate seen so far (watched for `observation` first), the
+    /// switchover is refused at once: nothing was held.
+    ///
+    /// Call ``sampled(backlog:admitted:now:)`` on every tick.
+    public struct CatchUp<C: Clock>: Sendable where C.Duration == Duration {
+        public let limit: Int
+        public let timeout: Duration
+        /// How long the drain rate is watched before a refusal on its strength.
+        public let observation: Duration
+        private let started: C.Instant
+        private var lastBacklog: Int
+        private var processed = 0
+        private var progressAt: C.Instant
+        private var credit = 0.0
+
+        public init(backlog: Int, limit: Int, timeout: Duration, observation: Duration = .milliseconds(250), now: C.Instant) {
+            self.limit = limit
+            self.timeout = timeout
+            self.observation = observation
+            self.started = now
+            self.lastBacklog = backlog
+            self.progressAt = now
+        }
+
+        public enum Step: Equatable, Sendable {
+            /// Under the bound: hold the clients now.
+            case hold
+            /// Let this many more client events through before the next tick (0: none).
+            case admit(Int)
+            case refuse(Refusal)
+        }
+
+        /// Events the shadow processed since the start (backlog gone down, admitted events included).
+        public var processedCount: Int { processed }
+
+        /// A new sample: the backlog now, and the events admitted since the last sample.
+        public mutating func sampled(backlog: Int, admitted: Int, now: C.Instant) -> Step {
+            let done = max(0, lastBacklog + admitted - backlog)
+            processed += done
+            lastBacklog = backlog
+            if done > 0 { progressAt = now }
+            if backlog <= limit { return .hold }
+            let elapsed = started.duration(to: now)
+            let remaining = timeout - elapsed
+            guard remaining > .zero else { return .refuse(.drainTimeout(timeout)) }
+            let seconds = Self.seconds(elapsed)
+            let rate = seconds > 0 ? Double(processed) / seconds : 0
+            let excess = Double(backlog - limit)
+            // Clients keep half the shadow's rate; a quarter when half would not let it catch up in time.
+            var share = 0.5
+            if elapsed >= observation {
+                let stalled = progressAt.duration(to: now) >= observation * 4
+                let left = Self.seconds(remaining)
+                if !stalled, rate > 0, excess / (rate * (1 - share)) > left { share = 0.25 }
+                // Not even so: refuse now rather than starve the clients, or hold them for long.
+                if stalled || rate <= 0 || excess / (rate * (1 - share)) > left {
+                    return .refuse(.shadowBehind(backlog: backlog, perSecond: Int(rate.rounded()), limit: timeout))
+                }
+            }
+            credit += Double(done) * share
+            let admit = Int(credit)
+            credit -= Double(admit)
+            return .admit(admit)
+        }
+
+        static func seconds(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
     }
 }

@@ -58,21 +58,14 @@ extension TeeProxy {
         let reachable: Result<Void, Switchover.Refusal> =
             targetHealth.isHealthy ? .success(()) : .failure(.targetUnavailable(targetHealth.reason ?? targetHealth.name))
 
-        // Catch up first, clients not held: a shadow far behind (a primary faster than it) would
-        // otherwise keep the clients held while it works through the backlog.
+        // Catch up first, clients not held but paced: a shadow far behind (a primary faster than
+        // it) would otherwise keep the clients held while it works through the backlog.
+        var pacer: ShadowPacer?
         if force || readiness.ready, targetHealth.isHealthy, primary != target {
-            let deadline = clock.now.advanced(by: configuration.drainTimeout)
-            while mirrorQueue.depth > configuration.holdBacklog {
-                guard clock.now < deadline else {
-                    let refusal = Switchover.Refusal.drainTimeout(configuration.drainTimeout)
-                    logger.info(
-                        "Switchover not started: the shadow is behind",
-                        metadata: ["statetee.backlog": "\(mirrorQueue.depth)", "statetee.action": .string(action)])
-                    return await finish(
-                        action: action, actor: actor, refusal: refusal, loaded: false, refreshed: 0, dropped: 0, started: started)
-                }
-                logger.debug("Waiting for the shadow to catch up", metadata: ["statetee.backlog": "\(mirrorQueue.depth)"])
-                try? await Task.sleep(for: configuration.settleInterval)
+            switch await catchUp(action: action) {
+            case .success(let used): pacer = used
+            case .failure(let refusal):
+                return await finish(action: action, actor: actor, refusal: refusal, loaded: false, refreshed: 0, dropped: 0, started: started)
             }
         }
 
@@ -84,30 +77,43 @@ extension TeeProxy {
             return (action, Array(registry.sessions.values))
         }
         if case .refuse(let refusal) = request.0 {
+            if let pacer { endPacing(pacer) }
             return await finish(action: action, actor: actor, refusal: refusal, loaded: false, refreshed: 0, dropped: 0, started: started)
         }
         logger.info(
             "Switchover started",
             metadata: ["statetee.action": .string(action), "statetee.target": .string(target.rawValue), "statetee.force": "\(force)"])
         for session in request.1 { session.hold() }
+        // The paced events waiting for a token now go into the hold.
+        if let pacer { endPacing(pacer) }
 
-        // Drain: nothing in flight, both states settled (two reads agree).
+        // Drain: nothing in flight, both states settled. Every event forwarded or mirrored in the
+        // last second carried an ack id and was answered: both servers applied it, one read each
+        // suffices. Otherwise (an event without an ack id: nothing tells when it was applied; a
+        // threaded legacy on a busy machine may take a while) two reads a settle interval apart
+        // must agree.
         let current = target.other
         let evaluator = RulesEvaluator(configuration.rules)
         var previous: (primary: JSONValue, target: JSONValue)?
         var states: (primary: JSONValue, target: JSONValue)?
         drain: while true {
             var idle = false
-            let quiet = mirrorQueue.isIdle && sessions.allSatisfy(\.isQuiet)
-            if quiet, let read = try? await (monitor(current).readState(), monitor(target).readState()) {
-                if let previous,
-                   evaluator.compare(primary: previous.primary, shadow: read.0).isClean,
-                   evaluator.compare(primary: previous.target, shadow: read.1).isClean
+            let held = sessions
+            let quiet = mirrorQueue.isIdle && held.allSatisfy(\.isQuiet)
+            let lastUnacked = held.compactMap(\.lastUnackedEvent).max()
+            let recent = lastUnacked.map { clock.now - $0 < max(Self.unackedQuiet, configuration.settleInterval) } ?? false
+            if quiet, let read = try? await readStates(current: current, target: target) {
+                if previous == nil, !recent {
+                    idle = true
+                    states = read
+                } else if let previous,
+                    evaluator.compare(primary: previous.primary, shadow: read.primary).isClean,
+                    evaluator.compare(primary: previous.target, shadow: read.target).isClean
                 {
                     idle = true
-                    states = (read.0, read.1)
+                    states = read
                 }
-                previous = (read.0, read.1)
+                previous = read
             } else {
                 previous = nil
             }
@@ -121,7 +127,8 @@ extension TeeProxy {
             let step = withRegistry { $0.machine.drainChecked(idle: idle, now: clock.now) }
             switch step {
             case .wait:
-                try? await Task.sleep(for: configuration.settleInterval)
+                // Settling: the next read a settle interval later; in-flight work: look again soon.
+                try? await Task.sleep(for: previous == nil ? Self.pollInterval : configuration.settleInterval)
             case .handOff:
                 break drain
             case .abort(let refusal):
@@ -178,38 +185,112 @@ extension TeeProxy {
         return await finish(action: action, actor: actor, refusal: nil, loaded: loaded, refreshed: refreshed, dropped: dropped, started: started)
     }
 
-    /// Swaps every session to `primary` (when given) and refreshes its client
-    /// from it, then releases the held frames. Returns (refreshed, dropped).
+    /// How often the drain and the catch-up look at the in-flight work.
+    static var pollInterval: Duration { .milliseconds(1) }
+
+    /// How long before a switchover no event without an ack id may have been sent for the
+    /// drain to read each state once instead of twice.
+    static var unackedQuiet: Duration { .seconds(1) }
+
+    /// Both states, read at the same time.
+    private func readStates(current: UpstreamID, target: UpstreamID) async throws -> (primary: JSONValue, target: JSONValue) {
+        async let primaryState = monitor(current).readState()
+        async let targetState = monitor(target).readState()
+        return try await (primaryState, targetState)
+    }
+
+    /// Events the shadow has still to process: the mirror queue and the copies it has not answered.
+    func shadowBacklog() -> Int {
+        mirrorQueue.depth + sessions.reduce(0) { $0 + $1.shadowBacklog }
+    }
+
+    /// Waits, pacing the clients' events, until the shadow's backlog is under `holdBacklog`.
+    /// On success the pacer (if pacing started) is still pacing: end it once the sessions hold.
+    private func catchUp(action: String) async -> Result<ShadowPacer?, Switchover.Refusal> {
+        let clock = ContinuousClock()
+        let backlog = shadowBacklog()
+        guard backlog > configuration.holdBacklog else { return .success(nil) }
+        var catchUp = Switchover.CatchUp<ContinuousClock>(
+            backlog: backlog, limit: configuration.holdBacklog, timeout: configuration.drainTimeout, now: clock.now)
+        let pacer = ShadowPacer()
+        for session in sessions { session.pace(with: pacer) }
+        logger.debug("Pacing clients while the shadow catches up", metadata: ["statetee.backlog": "\(backlog)"])
+        while true {
+            try? await Task.sleep(for: Self.pollInterval)
+            // Sessions opened meanwhile are paced too.
+            for session in sessions { session.pace(with: pacer) }
+            let backlog = shadowBacklog()
+            switch catchUp.sampled(backlog: backlog, admitted: pacer.takeAdmitted(), now: clock.now) {
+            case .hold:
+                logger.debug(
+                    "Shadow caught up", metadata: ["statetee.backlog": "\(backlog)", "statetee.processed": "\(catchUp.processedCount)"])
+                return .success(pacer)
+            case .admit(let count):
+                pacer.grant(count)
+            case .refuse(let refusal):
+                endPacing(pacer)
+                logger.info(
+                    "Switchover not started: the shadow is behind",
+                    metadata: [
+                        "statetee.backlog": "\(backlog)", "statetee.action": .string(action),
+                        "statetee.processed": "\(catchUp.processedCount)",
+                    ])
+                return .failure(refusal)
+            }
+        }
+    }
+
+    private func endPacing(_ pacer: ShadowPacer) {
+        for session in sessions { session.pace(with: nil) }
+        pacer.end()
+    }
+
+    /// Swaps every session to `primary` (when given), then refreshes each client from it and
+    /// releases its held frames (sessions concurrently; within one, the refresh first). Every
+    /// session is swapped before any is released, so none misses a broadcast of the new primary.
+    /// Returns (refreshed, dropped).
     @discardableResult
     private func releaseAll(flippedTo primary: UpstreamID?) async -> (Int, Int) {
         let sessions = withRegistry { registry -> [ProxySession] in
             registry.holding = false
             return Array(registry.sessions.values)
         }
-        var refreshed = 0
         var dropped = 0
-        if let primary {
-            for session in sessions {
-                guard let leg = session.swap(to: primary) else {
-                    if session.isClientConnected {
-                        session.drop()
-                        dropped += 1
-                    }
-                    continue
-                }
-                guard session.isClientConnected else { continue }
-                if await leg.send(.event("request_game_state", [])) {
-                    refreshed += 1
-                } else {
+        var refreshing: [(ProxySession, (any UpstreamLeg)?)] = []
+        for session in sessions {
+            guard let primary else {
+                refreshing.append((session, nil))
+                continue
+            }
+            guard let leg = session.swap(to: primary) else {
+                if session.isClientConnected {
                     session.drop()
                     dropped += 1
                 }
+                refreshing.append((session, nil))
+                continue
             }
+            refreshing.append((session, session.isClientConnected ? leg : nil))
         }
-        await withDiscardingTaskGroup { group in
-            for session in sessions { group.addTask { await session.release() } }
+        let refreshed = await withTaskGroup(of: Bool?.self) { group in
+            for (session, leg) in refreshing {
+                group.addTask {
+                    var refreshed: Bool?
+                    if let leg {
+                        refreshed = await leg.send(.event("request_game_state", []))
+                        if refreshed == false { session.drop() }
+                    }
+                    await session.release()
+                    return refreshed
+                }
+            }
+            var counts = (refreshed: 0, dropped: 0)
+            for await result in group {
+                if result == true { counts.refreshed += 1 } else if result == false { counts.dropped += 1 }
+            }
+            return counts
         }
-        return (refreshed, dropped)
+        return (refreshed.refreshed, dropped + refreshed.dropped)
     }
 
     private func finish(
