@@ -19,7 +19,8 @@ import Testing
         await h.send(.mirrored(h.event(1, "update_round", ["round": 2], session: "phone", role: "phone")))
         for (name, payload) in primary { await h.send(output(.primary, "observer", name, payload)) }
         for (name, payload) in shadow { await h.send(output(.shadow, "observer", name, payload)) }
-        await h.settle()
+        // A side that sent fewer messages may only be slow: judged at the longest delay.
+        await h.settle(ComparatorConfiguration().maxCheckpointDelay)
         #expect(h.store.allComparisons.count == 1)
         return (h, h.store.allDivergences)
     }
@@ -35,6 +36,32 @@ import Testing
         #expect(d.sequence == 1 && d.blame == .event && d.classification == .unexpected)
         #expect(d.detail == "primary message #1 of 2; the shadow sent 1")
         #expect(h.store.allComparisons.first?.outcome == .unexpected)
+    }
+
+    @Test func aSideThatOwesMessagesIsWaitedForPastTheSettleWindow() async throws {
+        // Given an event the primary answered and the (slow) shadow not yet
+        let h = Harness()
+        await h.send(.mirrored(h.event(1, "update_round", ["round": 2], session: "phone", role: "phone")))
+        await h.send(output(.primary, "observer", "round_update", ["round": 2]))
+        // When the settle window passes: nothing is judged, the shadow still owes a message
+        await h.settle()
+        #expect(h.store.allComparisons.isEmpty)
+        // Then its message comes and the next quiet spell compares it, clean
+        await h.send(output(.shadow, "observer", "round_update", ["round": 2]))
+        await h.settle()
+        #expect(h.store.allComparisons.map(\.outcome) == [.clean])
+    }
+
+    @Test func anEventWhoseAckIsOwedIsWaitedForPastTheSettleWindow() async throws {
+        let h = Harness()
+        var event = h.event(1, "start_game", nil)
+        event.expectsAck = true
+        await h.send(.mirrored(event))
+        await h.send(.output(.ack(side: .primary, sessionID: event.sessionID, sequence: 1, payload: ["ok": true])))
+        await h.settle()
+        #expect(h.store.allComparisons.isEmpty)
+        await h.send(.output(.ack(side: .shadow, sessionID: event.sessionID, sequence: 1, payload: ["ok": true])))
+        #expect(h.store.allComparisons.map(\.outcome) == [.clean])
     }
 
     @Test func anExtraMessageDiverges() async throws {
@@ -79,7 +106,7 @@ import Testing
         for session in ["a", "b", "c"] {
             await h.send(output(.primary, session, "round_update", ["round": 2]))
         }
-        await h.settle()
+        await h.settle(ComparatorConfiguration().maxCheckpointDelay)
         let divergences = h.store.allDivergences
         #expect(divergences.count == 1)
         #expect(divergences.first?.detail?.hasSuffix("on 3 sessions (a, b, c)") == true)

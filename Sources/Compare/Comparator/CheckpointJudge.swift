@@ -59,6 +59,8 @@ struct Judgement: Sendable {
 struct CheckpointJudge {
     let evaluator: RulesEvaluator
     let effects: EventEffects
+    /// The message that carries the whole state document.
+    static let stateEvent = "game_state_update"
 
     func judge(
         primary: JSONValue, shadow: JSONValue, events: [MirroredEvent], fallbackSequence: Int64,
@@ -214,8 +216,15 @@ struct CheckpointJudge {
                             classification: .unexpected, detail: where_), payloadPointer: nil)
                     }
                     for c in d.payload?.differences ?? [] {
-                        let entry = row(c, sequence: sequence, blame: blame, source: .stream, sessionID: session,
+                        // A state broadcast's pointers are state paths: within a range, blamed like
+                        // the state's differences (the event that can write the path).
+                        var entry = row(c, sequence: sequence, blame: blame, source: .stream, sessionID: session,
                                         prefix: label, detail: where_)
+                        if events.count > 1, d.name == Self.stateEvent {
+                            let (_, event, eventBlame) = attribute(c.difference, among: events)
+                            entry.sequence = event.sequence
+                            entry.blame = eventBlame
+                        }
                         add(entry, payloadPointer: c.difference.path.description)
                     }
                 }

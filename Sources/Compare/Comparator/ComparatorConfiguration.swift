@@ -31,8 +31,13 @@ public struct ComparatorConfiguration: Sendable {
     public var pruneInterval: Duration
     /// What a game is (for the readiness gate's "full game").
     public var game: GameBoundaries
-    /// Which events can write which paths (for blaming one event of a range).
+    /// Which events can write which paths (for blaming one event of a range, and for
+    /// knowing which events' outcomes are adopted: see ``StateComparator/adoptionEvents``).
     public var effects: EventEffects
+    /// How long the proxy's mirror waits, after an event whose outcome the shadow adopts
+    /// (a dice roll), for the comparator to copy the primary's outcome into the shadow
+    /// before it delivers the next event (the primary never waits). Default 2 s.
+    public var adoptionHold: Duration = .seconds(2)
 
     public init(
         settleWindow: Duration = .milliseconds(150),

@@ -73,6 +73,10 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
     let logger: Logger
     let metrics: ComparatorMetrics
     let ignoredEvents: Set<String>
+    /// The events whose outcome can be adopted (they may write an `adopt` path of the rules,
+    /// by ``ComparatorConfiguration/effects``): the proxy holds the shadow after each of them
+    /// until ``adoptBeforeNext(_:)`` returns.
+    public nonisolated let adoptionEvents: Set<String>
 
     struct Stamped: Sendable {
         enum Item: Sendable {
@@ -126,6 +130,9 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
     var nextReconciliation: C.Instant?
     var nextPrune: C.Instant?
     var seenDroppedInputs = 0
+    /// Adoption before the next event (``adoptBeforeNext(_:)``).
+    var adoption = AdoptionTracker()
+    nonisolated let adoptionSignals = SignalBoard()
     var tracker: ReadinessTracker
     var status: ComparatorStatus
 
@@ -158,6 +165,7 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         self.logger = logger
         self.metrics = ComparatorMetrics(factory: metricsFactory)
         self.ignoredEvents = Set(rules.rules.ignoreEvents)
+        self.adoptionEvents = configuration.effects.events(writingAnyOf: rules.rules.adopt)
         (inbox, inboxContinuation) = AsyncStream.makeStream(
             of: Stamped.self, bufferingPolicy: .bufferingOldest(configuration.inputCapacity))
         let now = clock.now
@@ -263,8 +271,10 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
             await accept(event, at: now)
         case .output(let output):
             accept(output, at: now)
+            if output.ackFor != nil { await adoptWhereReady() }
         case .processed(let side, let sequence):
             markProcessed(side, sequence: sequence)
+            await adoptWhereReady()
         case .gap(let gap):
             await accept(gap)
         case .shadowHealth(let healthy, let reason):
@@ -320,6 +330,7 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         }
         lastSequence = max(lastSequence, event.sequence)
         status.lastSequence = lastSequence
+        if adoptionEvents.contains(event.name) { adoption.mirrored(event) }
         let early = earlyProcessed.removeValue(forKey: event.sequence) ?? []
         if !event.mirroredToShadow, resyncNeed != .gap {
             resyncNeed = .gap
@@ -334,6 +345,7 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
 
     private func accept(_ output: SideOutput, at now: C.Instant) {
         lastActivity = now
+        if output.side == .primary { adoption.primaryOutput(output) }
         if let sequence = output.ackFor {
             if sequence > lastComparedSequence {
                 acks[sequence, default: AckPair()][output.side] = AckPair.Ack(payload: output.payload)
@@ -362,9 +374,31 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
             case .primary: pending[index].primaryDone = true
             case .shadow: pending[index].shadowDone = true
             }
-        } else if sequence > lastSequence {
+        } else if sequence > lastComparedSequence {
+            // Not mirrored yet (an answer overtook its event), or in the batch of a checkpoint
+            // running now, which may be put off: kept for when the event is pending again.
             earlyProcessed[sequence, default: []].insert(side)
         }
+    }
+
+    /// Puts a checkpoint's events back in front (it was put off), with what was seen
+    /// processed while it ran.
+    private func restorePending(_ batch: [PendingEvent]) {
+        var restored = batch
+        for index in restored.indices {
+            guard let sides = earlyProcessed.removeValue(forKey: restored[index].event.sequence) else { continue }
+            if sides.contains(.primary) { restored[index].primaryDone = true }
+            if sides.contains(.shadow) { restored[index].shadowDone = true }
+        }
+        pending = restored + pending
+    }
+
+    /// Whether both sides were seen processing event `sequence`.
+    func isProcessedByBoth(_ sequence: Int64) -> Bool {
+        if let entry = pending.first(where: { $0.event.sequence == sequence }) {
+            return entry.primaryDone && entry.shadowDone
+        }
+        return earlyProcessed[sequence] == [.primary, .shadow]
     }
 
     private func accept(_ gap: MirrorGap) async {
@@ -412,6 +446,7 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         lastComparedSequence = lastSequence
         tracker.reset()
         status.readiness = tracker.readiness
+        releaseAllAdoptions()
         await recordEvents(events)
     }
 
@@ -426,16 +461,20 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
             }
             return
         }
-        let processed = pending.allSatisfy { $0.primaryDone && $0.shadowDone }
-            && streams.values.allSatisfy(\.isBalanced)
+        let answered = pending.allSatisfy { $0.primaryDone && $0.shadowDone }
+        let balanced = streams.values.allSatisfy(\.isBalanced)
         let overdue = now >= first.arrivedAt.advanced(by: configuration.maxCheckpointDelay)
-        if processed || settled || overdue {
+        // A quiet spell alone is not enough while a side still owes an answer it will give
+        // (an ack asked for, or messages the other side already sent): a slow side (the legacy
+        // on a busy Pi, a shadow catching up) is waited for, up to the longest delay.
+        let owing = !balanced || pending.contains { $0.event.expectsAck && !($0.primaryDone && $0.shadowDone) }
+        if (answered && balanced) || (settled && !owing) || overdue {
             await checkpoint(at: now, allowDeferral: !overdue)
         }
     }
 
     /// Whether no event newer than `sequence` was submitted.
-    private nonisolated func isQuiet(after sequence: Int64) -> Bool {
+    nonisolated func isQuiet(after sequence: Int64) -> Bool {
         highestSubmitted.load(ordering: .relaxed) <= sequence
     }
 
@@ -462,11 +501,12 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         async let primaryRead = Self.read(primarySource, .primary)
         async let shadowRead = Self.read(shadowSource, .shadow)
         let (primaryResult, shadowResult) = await (primaryRead, shadowRead)
-        guard case .success(let primary) = primaryResult, case .success(let shadow) = shadowResult else {
+        guard case .success(let firstPrimary) = primaryResult, case .success(let shadow) = shadowResult else {
             await recordFailure([primaryResult, shadowResult], events: events, started: started, now: now)
             return
         }
 
+        let primary = firstPrimary
         var judgement = judge.judge(
             primary: primary, shadow: shadow, events: events, fallbackSequence: last, streams: streamBatch,
             acks: ackBatch)
@@ -477,7 +517,7 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
             // A newer event may have reached one side before the read: judge
             // again with it, as a range.
             deferrals += 1
-            pending = batch + pending
+            restorePending(batch)
             for (session, earlier) in streamBatch { streams[session, default: SessionStreams()].prepend(earlier) }
             acks.merge(ackBatch) { _, newer in newer }
             ignoredMessages += ignored
@@ -487,19 +527,29 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         deferrals = 0
         lastComparedSequence = max(lastComparedSequence, last)
         earlyProcessed = earlyProcessed.filter { $0.key > last }
+        acks = acks.filter { $0.key > last }  // answers that came while the states were read
         await recordEvents(events)
 
         var resynced = false
         if judgement.needsResync {
             if isQuiet(after: last) {
-                resynced = await loadShadow(primary, reason: "divergence at event \(judgement.firstUnexpectedSequence)")
+                resynced = await loadShadow(primary, reason: "divergence at event \(judgement.firstUnexpectedSequence)", through: last)
                 if !resynced { resyncNeed = .failedResync }
             } else {
                 resyncNeed = .postponed
             }
-        } else if !judgement.adoptPatches.isEmpty {
+        } else if !judgement.adoptPatches.isEmpty, isQuiet(after: last) {
+            // (With newer events in flight the shadow may be handling one: writing into it now
+            // could undo that. The next checkpoint adopts again; dice events were already
+            // adopted before the shadow's next event, see adoptBeforeNext.)
             do {
-                try await shadowControl.patch(judgement.adoptPatches, reason: "adopt the primary's outcomes after event \(last)")
+                let reason = "adopt the primary's outcomes after event \(last)"
+                if adoption.requested.contains(last) {
+                    // The proxy holds the shadow right after this event: nothing can come between.
+                    try await shadowControl.patch(judgement.adoptPatches, reason: reason)
+                } else {
+                    try await shadowControl.patch(judgement.adoptPatches, reason: reason, through: last)
+                }
             } catch {
                 metrics.failed("patch_shadow")
                 status.failures += 1
@@ -513,7 +563,7 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
             duration: started.duration(to: clock.now), cleanCount: judgement.cleanCount,
             unexpectedCount: judgement.unexpectedCount, acceptedCount: judgement.acceptedCount,
             ignoredCount: judgement.ignoredCount, toleratedCount: judgement.toleratedCount,
-            adoptedCount: judgement.adoptPatches.count, resynced: resynced,
+            adoptedCount: judgement.adoptPatches.count + adoption.takeAdopted(through: last), resynced: resynced,
             startsGame: events.contains { $0.name == configuration.game.startEvent },
             phase: primary.value(at: configuration.game.phasePath)?.stringValue)
         await record(entry, judgement.divergences, events: events)
@@ -529,7 +579,7 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         let last = events.last?.sequence ?? lastSequence
         if allowDeferral, !isQuiet(after: last), deferrals < configuration.maxDeferrals {
             deferrals += 1
-            pending = batch + pending
+            restorePending(batch)
             return
         }
         deferrals = 0
@@ -538,6 +588,7 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         let discarded = streams.values.reduce(0) { $0 + $1.primary.count + $1.shadow.count } + ignoredMessages
         streams = [:]
         acks = acks.filter { $0.key > last }
+        earlyProcessed = earlyProcessed.filter { $0.key > last }
         ignoredMessages = 0
         lastComparedSequence = max(lastComparedSequence, last)
         await recordEvents(events)
@@ -549,7 +600,7 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         switch await Self.read(primarySource, .primary) {
         case .success(let primary):
             entry.phase = primary.value(at: configuration.game.phasePath)?.stringValue
-            if await loadShadow(primary, reason: need.rawValue) {
+            if await loadShadow(primary, reason: need.rawValue, through: last) {
                 entry.resynced = true
                 resyncNeed = nil
                 afterGap = false
@@ -603,10 +654,12 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         judgement.ignoredCount += ignored
         var resynced = false
         if judgement.needsResync {
-            resynced = await loadShadow(primary, reason: "drift found by a reconciliation after event \(lastSequence)")
+            resynced = await loadShadow(
+                primary, reason: "drift found by a reconciliation after event \(lastSequence)", through: lastSequence)
             if !resynced { resyncNeed = .failedResync }
         } else if !judgement.adoptPatches.isEmpty {
-            try? await shadowControl.patch(judgement.adoptPatches, reason: "adopt the primary's outcomes (reconciliation)")
+            try? await shadowControl.patch(
+                judgement.adoptPatches, reason: "adopt the primary's outcomes (reconciliation)", through: lastSequence)
         }
         let entry = ComparisonEntry(
             kind: .reconciliation, firstSequence: lastSequence, lastSequence: lastSequence, time: wallClock(),
@@ -669,13 +722,26 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         scheduleReconciliation(after: now)
     }
 
-    private func loadShadow(_ state: JSONValue, reason: String) async -> Bool {
+    /// Loads the primary's state after event `sequence` into the shadow, in order with the
+    /// shadow's events. Newer events in the way: retried at the next quiet spell.
+    private func loadShadow(_ state: JSONValue, reason: String, through sequence: Int64) async -> Bool {
         do {
-            try await shadowControl.loadState(state, reason: reason)
+            if adoption.requested.contains(sequence) {
+                // The proxy holds the shadow right after this event (waiting for an adoption
+                // that this load does as well): nothing can come between, and a write queued
+                // behind the hold would wait for it.
+                try await shadowControl.loadState(state, reason: reason)
+            } else {
+                try await shadowControl.loadState(state, reason: reason, through: sequence)
+            }
             logger.info("Shadow resynced from the primary", metadata: ["statetee.reason": "\(reason)"])
             resyncFailures = 0
             resyncRetryAt = nil
             return true
+        } catch let busy as ShadowNotQuiet {
+            logger.debug("Resync put off: newer events", metadata: ["statetee.reason": "\(reason)", "statetee.error": "\(busy)"])
+            resyncRetryAt = clock.now.advanced(by: configuration.settleWindow)
+            return false
         } catch {
             metrics.failed("load_shadow")
             status.failures += 1
@@ -705,6 +771,7 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
     }
 
     private func record(_ entry: ComparisonEntry, _ divergences: [DivergenceEntry], events: [MirroredEvent]) async {
+        releaseComparedAdoptions()
         var stored = entry
         do {
             stored.id = try await store.recordComparison(entry, divergences: divergences)

@@ -23,10 +23,13 @@ public struct MirroredEvent: Sendable, Equatable {
     /// `false` when the mirror queue dropped it: the shadow never gets it, and
     /// the comparator resyncs the shadow at the next checkpoint.
     public var mirroredToShadow: Bool
+    /// Whether the client asked for an acknowledgement: both sides will answer it, and the
+    /// comparator waits for both answers (up to ``ComparatorConfiguration/maxCheckpointDelay``).
+    public var expectsAck: Bool
 
     public init(
         sequence: Int64, sessionID: String, clientRole: String, name: String, arguments: [JSONValue] = [],
-        receivedAt: Date, mirroredToShadow: Bool = true
+        receivedAt: Date, mirroredToShadow: Bool = true, expectsAck: Bool = false
     ) {
         self.sequence = sequence
         self.sessionID = sessionID
@@ -35,6 +38,7 @@ public struct MirroredEvent: Sendable, Equatable {
         self.arguments = arguments
         self.receivedAt = receivedAt
         self.mirroredToShadow = mirroredToShadow
+        self.expectsAck = expectsAck
     }
 
     /// The first argument, which is the payload in this protocol.

@@ -19,6 +19,40 @@ public protocol ShadowControl: Sendable {
     /// the shadow). A patch whose value is `nil` removes that object member;
     /// an implementation that cannot remove may load the whole document instead.
     func patch(_ patches: [StatePatch], reason: String) async throws
+    /// ``loadState(_:reason:)`` in order: `state` is the primary's after event `sequence`, so it
+    /// is loaded once the shadow has handled every event up to `sequence`, and only if no later
+    /// event reached the primary in the meantime (else ``ShadowNotQuiet`` is thrown: the
+    /// loaded state would hold events the shadow is about to handle again).
+    func loadState(_ state: JSONValue, reason: String, through sequence: Int64) async throws
+    /// ``patch(_:reason:)`` in order, like ``loadState(_:reason:through:)``.
+    func patch(_ patches: [StatePatch], reason: String, through sequence: Int64) async throws
+}
+
+extension ShadowControl {
+    /// Without a way to order writes with the shadow's events: written at once.
+    public func loadState(_ state: JSONValue, reason: String, through sequence: Int64) async throws {
+        try await loadState(state, reason: reason)
+    }
+
+    public func patch(_ patches: [StatePatch], reason: String, through sequence: Int64) async throws {
+        try await patch(patches, reason: reason)
+    }
+}
+
+/// A write into the shadow refused because newer events reached the primary first: the
+/// comparator tries again at the next quiet moment.
+public struct ShadowNotQuiet: Error, CustomStringConvertible {
+    public var through: Int64
+    public var newest: Int64
+
+    public init(through: Int64, newest: Int64) {
+        self.through = through
+        self.newest = newest
+    }
+
+    public var description: String {
+        "events up to \(newest) reached the primary after the state of event \(through) was read"
+    }
 }
 
 /// One change of ``ShadowControl/patch(_:reason:)``.
