@@ -4,9 +4,15 @@ import Synchronization
 /// The global mirror queue shared by all sessions: producers never wait, one
 /// consumer takes entries in sequence order.
 final class Mirror: Sendable {
-    struct Item: Sendable {
-        let session: ProxySession
-        let packet: SocketIOPacket
+    enum Item: Sendable {
+        /// A client's event or ack, for its session's shadow leg.
+        case packet(ProxySession, SocketIOPacket)
+        /// The client left: its shadow leg may close (control).
+        case sessionClosed(ProxySession)
+        /// A client connected: its shadow leg may connect (control).
+        case openLeg(ShadowLegGate)
+        /// A write into the shadow's state, in order with the events (control).
+        case shadowWrite(ShadowWriteRequest)
     }
 
     private struct State {
@@ -38,6 +44,20 @@ final class Mirror: Sendable {
     func enqueueControl(_ item: Item) -> Bool {
         let (queued, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
             guard !state.finished else { return (false, nil) }
+            state.queue.enqueueControl(item)
+            defer { state.waiter = nil }
+            return (true, state.waiter)
+        }
+        waiter?.resume()
+        return queued
+    }
+
+    /// Queues a control item only while no event after `sequence` was offered (so it goes right
+    /// behind event `sequence`); nil once the mirror is finishing, false when newer events came.
+    func enqueueControl(_ item: Item, directlyAfter sequence: Int64) -> Bool? {
+        let (queued, waiter) = state.withLock { state -> (Bool?, CheckedContinuation<Void, Never>?) in
+            guard !state.finished else { return (nil, nil) }
+            guard state.queue.upcomingSequence <= sequence + 1 else { return (false, nil) }
             state.queue.enqueueControl(item)
             defer { state.waiter = nil }
             return (true, state.waiter)

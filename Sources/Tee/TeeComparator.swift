@@ -40,7 +40,8 @@ public final class ComparatorObserver: TeeObserver {
             MirroredEvent(
                 sequence: event.sequence, sessionID: event.session,
                 clientRole: Self.piEvents.contains(name) ? "pi" : "phone", name: name,
-                arguments: event.packet.eventArguments, receivedAt: event.receivedAt, mirroredToShadow: event.queued))
+                arguments: event.packet.eventArguments, receivedAt: event.receivedAt, mirroredToShadow: event.queued,
+                expectsAck: event.packet.id != nil))
     }
 
     public func output(_ output: UpstreamOutput) {
@@ -66,6 +67,13 @@ public final class ComparatorObserver: TeeObserver {
 
     public func rolesChanged(primary: UpstreamID) {
         comparator?.submit(.rolesChanged(reason: "\(primary) is now the primary"))
+    }
+
+    /// After an event whose outcome the shadow adopts (a dice roll), hold the mirror until the
+    /// comparator copied the primary's outcome into the shadow, at most `adoptionHold`.
+    public func deliveredToShadow(sequence: Int64, packet: SocketIOPacket) async {
+        guard let comparator, let name = packet.eventName, comparator.adoptionEvents.contains(name) else { return }
+        await comparator.holdForAdoption(sequence)
     }
 
     public func readiness() async -> Tee.Readiness {
@@ -133,5 +141,21 @@ struct ShadowWriter: ShadowControl {
         var state = try await monitor.readState()
         for patch in patches { _ = state.set(patch.value, at: patch.path) }
         try await monitor.loadState(state)
+    }
+
+    /// Through the mirror: once the shadow handled every event up to `sequence`, and only if
+    /// no newer event was mirrored.
+    func loadState(_ state: JSONValue, reason: String, through sequence: Int64) async throws {
+        let proxy = self.proxy
+        try await ShadowWriteRequest(through: sequence) {
+            try await proxy.monitor(proxy.primary.other).loadState(state)
+        }.run(on: proxy.mirrorQueue)
+    }
+
+    func patch(_ patches: [StatePatch], reason: String, through sequence: Int64) async throws {
+        let writer = self
+        try await ShadowWriteRequest(through: sequence) {
+            try await writer.patch(patches, reason: reason)
+        }.run(on: proxy.mirrorQueue)
     }
 }

@@ -21,6 +21,10 @@ public protocol TeeObserver: Sendable {
     func rolesChanged(primary: UpstreamID)
     /// The verdict for the switchover gate.
     func readiness() async -> Readiness
+    /// The mirror delivered event `sequence` to the shadow; called on the mirror's own task
+    /// (never on a client's path), which waits for it before delivering anything newer. The
+    /// comparator uses it to copy the primary's dice into the shadow before the next event.
+    func deliveredToShadow(sequence: Int64, packet: SocketIOPacket) async
 }
 
 /// A client event on its way to both upstreams.
@@ -82,4 +86,5 @@ public struct NullObserver: TeeObserver {
     public func shadowHealthChanged(healthy: Bool, reason: String) {}
     public func rolesChanged(primary: UpstreamID) {}
     public func readiness() async -> Readiness { Readiness(ready: true, reason: "no comparator attached") }
+    public func deliveredToShadow(sequence: Int64, packet: SocketIOPacket) async {}
 }

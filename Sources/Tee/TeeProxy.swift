@@ -154,17 +154,24 @@ public final class TeeProxy: Service, Sendable {
         logger.debug("Client session closed", metadata: ["statetee.session": .string(session.id)])
     }
 
+    /// A leg to `upstream` for a client that just connected. The shadow's leg connects at the
+    /// client's place in the mirror order (``ShadowLegGate``); the primary's at once.
     func makeLeg(_ upstream: UpstreamID, auth: JSONValue?) -> any UpstreamLeg {
+        let leg: any UpstreamLeg
         switch configuration.endpoint(of: upstream) {
         case .embedded:
-            return EmbeddedLeg(engine: engine!, auth: auth)
+            leg = EmbeddedLeg(engine: engine!, auth: auth)
         case .url(let url):
             var legLogger = logger
             legLogger[metadataKey: "statetee.leg"] = .string(upstream.rawValue)
-            return SocketLeg(
+            leg = SocketLeg(
                 url: url, auth: auth, reconnect: configuration.legReconnect,
                 connectTimeout: configuration.legConnectTimeout, httpClient: httpClient, logger: legLogger)
         }
+        guard upstream != primary else { return leg }
+        let gate = ShadowLegGate()
+        if !mirrorQueue.enqueueControl(.openLeg(gate)) { gate.open() }
+        return GatedLeg(inner: leg, gate: gate)
     }
 
     var primary: UpstreamID { registry.withLock { $0.primary } }
@@ -180,7 +187,7 @@ public final class TeeProxy: Service, Sendable {
     /// Queues a copy of a client event for the shadow (after it went to the primary); returns its sequence.
     @discardableResult
     func mirror(_ packet: SocketIOPacket, from session: ProxySession) -> Int64 {
-        let offer = mirrorQueue.offer(Mirror.Item(session: session, packet: packet))
+        let offer = mirrorQueue.offer(.packet(session, packet))
         let queued: Bool
         switch offer {
         case .queued: queued = true
@@ -196,7 +203,7 @@ public final class TeeProxy: Service, Sendable {
 
     /// The client left: close its shadow leg once the mirror has delivered everything before.
     func mirrorClose(_ session: ProxySession) {
-        if !mirrorQueue.enqueueControl(Mirror.Item(session: session, packet: .disconnect())) {
+        if !mirrorQueue.enqueueControl(.sessionClosed(session)) {
             session.mirrorFlushed()  // shutting down: nothing more will be mirrored
         }
     }
@@ -254,18 +261,31 @@ public final class TeeProxy: Service, Sendable {
                     openGap = nil
                 }
                 await reportGap(gap)
-            case .control(let item):
+            case .control(.sessionClosed(let session)):
                 // The client left: its shadow leg may close, everything the client sent was delivered.
-                item.session.mirrorFlushed()
-            case .event(let sequence, let item):
+                session.mirrorFlushed()
+            case .control(.openLeg(let gate)):
+                // A client connected after everything before was delivered: its shadow leg
+                // connects now, and gets everything newer (a degraded shadow is not waited for).
+                gate.open()
+                if case .degraded = monitor(primary.other).health {} else {
+                    await gate.waitUntilSettled(timeout: configuration.legConnectTimeout)
+                }
+            case .control(.shadowWrite(let request)):
+                // Every event up to the request's was delivered; newer ones wait behind it.
+                await request.perform()
+            case .control(.packet):
+                break
+            case .event(let sequence, .packet(let session, let packet)):
                 // A degraded shadow (unreachable, hung, talking garbage) gets nothing: the copy is
                 // counted as lost instead of piling up in a leg that cannot deliver it.
                 let delivery: ProxySession.MirrorDelivery
-                if case .degraded = monitor(item.session.shadowUpstream).health {
+                if case .degraded = monitor(session.shadowUpstream).health {
                     delivery = .lost
                 } else {
-                    delivery = await item.session.deliverMirror(item.packet, sequence: sequence)
+                    delivery = await session.deliverMirror(packet, sequence: sequence)
                 }
+                if delivery == .sent { await observer.deliveredToShadow(sequence: sequence, packet: packet) }
                 if delivery == .lost {
                     if var gap = openGap {
                         gap.toSequence = sequence
@@ -278,6 +298,8 @@ public final class TeeProxy: Service, Sendable {
                     await reportGap(pending)
                     openGap = nil
                 }
+            case .event(_, .sessionClosed), .event(_, .openLeg), .event(_, .shadowWrite):
+                break  // control items are never offered as events
             }
             if let pending = openGap, mirrorQueue.depth == 0 {
                 await reportGap(pending)

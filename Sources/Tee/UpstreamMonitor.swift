@@ -37,6 +37,11 @@ final class UpstreamMonitor: Sendable {
         /// The mirror sequence at the start of the last successful probe.
         var confirmedSequence: Int64?
         var waiters: [Int: CheckedContinuation<JSONValue, any Error>] = [:]
+        /// Per waiting read: the last `game_state_update` since its request (the reply comes
+        /// before the request's ack; a broadcast sent just before may come before the reply).
+        var seen: [Int: JSONValue?] = [:]
+        /// Reads answered before their waiter was registered.
+        var answered: [Int: JSONValue?] = [:]
         var nextWaiter = 0
     }
 
@@ -75,7 +80,7 @@ final class UpstreamMonitor: Sendable {
             client = SocketIOClient(
                 configuration: .init(
                     url: url, transport: .websocket, reconnect: reconnect, connectTimeout: probeTimeout * 2,
-                    bufferWhileDisconnected: false),
+                    bufferWhileDisconnected: false, rawPackets: true),
                 httpClient: httpClient, logger: logger)
         } else {
             client = nil
@@ -107,12 +112,27 @@ final class UpstreamMonitor: Sendable {
             switch event {
             case .connected:
                 state.withLock { $0.connected = true }
-            case .event(let name, let args, _, _) where name == "game_state_update":
-                let waiters = state.withLock { state in
-                    defer { state.waiters = [:] }
-                    return state.waiters
+            case .packet(let packet) where packet.eventName == "game_state_update":
+                let payload = packet.eventArguments.first ?? .null
+                state.withLock { state in
+                    for id in state.seen.keys { state.seen[id] = payload }
                 }
-                for waiter in waiters.values { waiter.resume(returning: args.first ?? .null) }
+            case .packet(let packet) where packet.isAck:
+                // The answer to a read: the state is the last one received before it.
+                guard let id = packet.id else { break }
+                let (waiter, seen) = state.withLock { state -> (CheckedContinuation<JSONValue, any Error>?, JSONValue??) in
+                    guard let seen = state.seen.removeValue(forKey: id) else { return (nil, nil) }
+                    guard let waiter = state.waiters.removeValue(forKey: id) else {
+                        state.answered[id] = seen
+                        return (nil, nil)
+                    }
+                    return (waiter, seen)
+                }
+                switch seen {
+                case .some(.some(let value)): waiter?.resume(returning: value)
+                case .some(.none): waiter?.resume(throwing: Timeout(limit: probeTimeout))
+                case .none: break
+                }
             case .disconnected(let reason):
                 state.withLock { $0.connected = false }
                 if reason != .clientDisconnect { await setHealth(.degraded("connection lost: \(reason.rawValue)")) }
@@ -123,7 +143,11 @@ final class UpstreamMonitor: Sendable {
             }
         }
         let waiters = state.withLock { state in
-            defer { state.waiters = [:] }
+            defer {
+                state.waiters = [:]
+                state.seen = [:]
+                state.answered = [:]
+            }
             return state.waiters
         }
         for waiter in waiters.values { waiter.resume(throwing: SocketIOClientError.stopped) }
@@ -189,6 +213,7 @@ final class UpstreamMonitor: Sendable {
         return try await withThrowingTaskGroup(of: JSONValue?.self) { group in
             let id = state.withLock { state in
                 state.nextWaiter += 1
+                state.seen[state.nextWaiter] = .some(nil)  // states count from now on
                 return state.nextWaiter
             }
             group.addTask { try await self.waitForState(id: id) }
@@ -198,7 +223,9 @@ final class UpstreamMonitor: Sendable {
             }
             defer { group.cancelAll() }
             do {
-                try await client.emit("request_game_state", [])
+                // With an ack id: the legacy (Flask-SocketIO) acknowledges a handled event whose
+                // sender asks, after its reply; the ack tells the reply from a broadcast.
+                try await client.send(.event("request_game_state", [], id: id))
             } catch {
                 self.cancelWaiter(id, error: error)
                 throw error
@@ -214,12 +241,19 @@ final class UpstreamMonitor: Sendable {
     private func waitForState(id: Int) async throws -> JSONValue {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let cancelled = state.withLock { state -> Bool in
-                    if Task.isCancelled { return true }
+                enum Now { case cancelled, answered(JSONValue?), waiting }
+                let now = state.withLock { state -> Now in
+                    if Task.isCancelled { return .cancelled }
+                    if let answer = state.answered.removeValue(forKey: id) { return .answered(answer) }
                     state.waiters[id] = continuation
-                    return false
+                    return .waiting
                 }
-                if cancelled { continuation.resume(throwing: CancellationError()) }
+                switch now {
+                case .cancelled: continuation.resume(throwing: CancellationError())
+                case .answered(let value?): continuation.resume(returning: value)
+                case .answered(nil): continuation.resume(throwing: Timeout(limit: probeTimeout))
+                case .waiting: break
+                }
             }
         } onCancel: {
             cancelWaiter(id, error: CancellationError())
@@ -227,7 +261,11 @@ final class UpstreamMonitor: Sendable {
     }
 
     private func cancelWaiter(_ id: Int, error: any Error) {
-        let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+        let waiter = state.withLock { state in
+            state.seen.removeValue(forKey: id)
+            state.answered.removeValue(forKey: id)
+            return state.waiters.removeValue(forKey: id)
+        }
         waiter?.resume(throwing: error)
     }
 
