@@ -161,8 +161,14 @@ func reportFixtureStore() async throws -> MemoryComparisonStore {
         let json = try JSONValue(parsing: text)
         #expect(json.objectValue?.keys == [
             "format", "version", "generated_at", "since", "exit_status", "verdict", "totals", "divergences_by_path",
-            "divergences_by_event", "known_divergences", "worst_divergences", "gaps", "timeline",
+            "divergences_by_event", "divergent_events", "divergent_event_count", "known_divergences",
+            "worst_divergences", "gaps", "timeline",
         ])
+        // Each divergence's triggering event, in sequence order.
+        #expect(json["divergent_events"]?[1]?["sequence"] == 6)
+        #expect(json["divergent_events"]?[1]?["event"]?["event"] == "end_turn")
+        #expect(json["divergent_events"]?[1]?["unexpected"] == 2)
+        #expect(json["divergent_event_count"] == 3)
         #expect(json["exit_status"] == 1)
         #expect(json["verdict"]?["ready"] == false)
         #expect(json["worst_divergences"]?[0]?["example"]?["shadow"] == "<script>alert('x')</script> | `tick`")

@@ -88,6 +88,30 @@ public enum HTMLReport {
         h.append(tallyTable(report.divergencesByEvent, header: "Event"))
         h.append("</section>")
 
+        // By triggering event
+        h.append("<section id=\"by-trigger\">")
+        h.append("<h2>Divergences by triggering event</h2>")
+        if report.divergentEvents.isEmpty {
+            h.append("<p class=\"none\">None.</p>")
+        } else {
+            h.append("<table><thead><tr><th class=\"num\">Seq</th><th>Event</th><th>Client</th><th>Payload</th>"
+                + "<th>Blame</th><th class=\"num\">Unexpected</th><th class=\"num\">Accepted</th><th>Paths</th></tr></thead><tbody>")
+            for d in report.divergentEvents {
+                let name = d.event.map { "<code>\(escape($0.name))</code>" } ?? "(not stored)"
+                let client = d.event.map { escape($0.clientRole) } ?? ""
+                let payload = d.event.map { "<code>\(escape(F.compact($0.payload, limit: 80)))</code>" } ?? ""
+                let paths = d.paths.map { "<code>\(escape($0))</code>" }.joined(separator: " ")
+                h.append("<tr><td class=\"num\">\(d.sequence)</td><td>\(name)</td><td>\(client)</td><td>\(payload)</td>"
+                    + "<td>\(d.blame.rawValue)</td><td class=\"num\">\(d.unexpected)</td><td class=\"num\">\(d.accepted)</td>"
+                    + "<td>\(paths)</td></tr>")
+            }
+            h.append("</tbody></table>")
+            if report.divergentEventCount > report.divergentEvents.count {
+                h.append("<p>\(report.divergentEventCount - report.divergentEvents.count) more events not listed.</p>")
+            }
+        }
+        h.append("</section>")
+
         // Known
         h.append("<section id=\"known\">")
         h.append("<h2>Known divergences (accepted)</h2>")

@@ -36,6 +36,7 @@ public enum JSONReport {
         totals["events_lost"] = .int(t.eventsLost)
         totals["first_comparison_at"] = t.firstComparisonAt.map { .string(F.isoTime($0)) } ?? .null
         totals["last_comparison_at"] = t.lastComparisonAt.map { .string(F.isoTime($0)) } ?? .null
+        totals["last_compared_sequence"] = .int(Int(t.lastComparedSequence))
 
         func tallies(_ list: [DivergenceTally]) -> JSONValue {
             .array(list.map { ["key": .string($0.key), "unexpected": .int($0.unexpected), "accepted": .int($0.accepted)] })
@@ -51,6 +52,17 @@ public enum JSONReport {
         o["totals"] = .object(totals)
         o["divergences_by_path"] = tallies(report.divergencesByPath)
         o["divergences_by_event"] = tallies(report.divergencesByEvent)
+        o["divergent_events"] = .array(report.divergentEvents.map { d in
+            var item: JSONObject = [:]
+            item["sequence"] = .int(Int(d.sequence))
+            item["event"] = d.event.map(F.eventJSON) ?? .null
+            item["blame"] = .string(d.blame.rawValue)
+            item["unexpected"] = .int(d.unexpected)
+            item["accepted"] = .int(d.accepted)
+            item["paths"] = .array(d.paths.map(JSONValue.string))
+            return .object(item)
+        })
+        o["divergent_event_count"] = .int(report.divergentEventCount)
         o["known_divergences"] = .array(report.knownDivergences.map {
             ["id": .string($0.id), "reason": .string($0.reason), "count": .int($0.count)]
         })

@@ -80,6 +80,27 @@ public enum MarkdownReport {
         out.append(contentsOf: tallyTable(report.divergencesByEvent, header: "Event"))
         out.append("")
 
+        out.append("## Divergences by triggering event")
+        out.append("")
+        if report.divergentEvents.isEmpty {
+            out.append("None.")
+        } else {
+            out.append("| Seq | Event | Client | Payload | Blame | Unexpected | Accepted | Paths |")
+            out.append("|---:|---|---|---|---|---:|---:|---|")
+            for d in report.divergentEvents {
+                let name = d.event.map { code($0.name) } ?? "(not stored)"
+                let client = d.event.map { cell($0.clientRole) } ?? ""
+                let payload = d.event.map { code(F.compact($0.payload, limit: 80)) } ?? ""
+                out.append("| \(d.sequence) | \(name) | \(client) | \(payload) | \(d.blame.rawValue) | \(d.unexpected) | "
+                    + "\(d.accepted) | \(d.paths.map(code).joined(separator: " "))\(d.paths.count == 8 ? " ..." : "") |")
+            }
+            if report.divergentEventCount > report.divergentEvents.count {
+                out.append("")
+                out.append("\(report.divergentEventCount - report.divergentEvents.count) more events not listed.")
+            }
+        }
+        out.append("")
+
         out.append("## Known divergences (accepted)")
         out.append("")
         if report.knownDivergences.isEmpty {

@@ -31,6 +31,8 @@ public struct Report: Sendable, Equatable {
         public var eventsLost = 0
         public var firstComparisonAt: Date?
         public var lastComparisonAt: Date?
+        /// The newest event any comparison covered (0: none).
+        public var lastComparedSequence: Int64 = 0
 
         public init() {}
 
@@ -103,6 +105,10 @@ public struct Report: Sendable, Equatable {
     public var divergencesByEvent: [DivergenceTally]
     public var knownDivergences: [KnownTally]
     public var worst: [WorstDivergence]
+    /// The events divergences are attributed to, in sequence order (at most
+    /// ``divergentEventLimit``; ``divergentEventCount`` says how many there were).
+    public var divergentEvents: [DivergentEvent] = []
+    public var divergentEventCount = 0
     public var gaps: [MirrorGap]
     /// The readiness gate replayed over the window's comparisons.
     public var readiness: Readiness
@@ -116,6 +122,45 @@ public struct Report: Sendable, Equatable {
 }
 
 extension Report {
+    /// One event that divergences are attributed to: the answer to "which event caused it".
+    public struct DivergentEvent: Sendable, Equatable {
+        public var sequence: Int64
+        /// The event as mirrored; `nil` when it is no longer stored.
+        public var event: MirroredEvent?
+        /// `event` when at least one divergence names it as the cause, `range` when it only
+        /// opens a range that could not be told apart, `none` for a reconciliation.
+        public var blame: DivergenceEntry.Blame
+        public var unexpected: Int
+        public var accepted: Int
+        /// The distinct paths, in order of appearance (at most 8).
+        public var paths: [String]
+    }
+
+    /// How many divergent events a report lists.
+    public static let divergentEventLimit = 200
+
+    static func divergentEvents(_ divergences: [DivergenceEntry], store: any ComparisonStore) async throws
+        -> (events: [DivergentEvent], count: Int)
+    {
+        var bySequence: [Int64: DivergentEvent] = [:]
+        for d in divergences {
+            var entry = bySequence[d.sequence]
+                ?? DivergentEvent(sequence: d.sequence, event: nil, blame: d.blame, unexpected: 0, accepted: 0, paths: [])
+            switch d.classification {
+            case .unexpected: entry.unexpected += 1
+            case .accepted: entry.accepted += 1
+            }
+            if d.blame == .event { entry.blame = .event }
+            if entry.paths.count < 8, !entry.paths.contains(d.path) { entry.paths.append(d.path) }
+            bySequence[d.sequence] = entry
+        }
+        var listed = bySequence.values.sorted { $0.sequence < $1.sequence }.prefix(divergentEventLimit).map { $0 }
+        for i in listed.indices {
+            listed[i].event = try await store.events(in: listed[i].sequence...listed[i].sequence).first
+        }
+        return (listed, bySequence.count)
+    }
+
     /// Reads the window from `store` and builds the report.
     /// - Parameters:
     ///   - since: the window's start; `nil`: everything stored.
@@ -164,6 +209,7 @@ extension Report {
         }
         totals.firstComparisonAt = comparisons.map(\.time).min()
         totals.lastComparisonAt = comparisons.map(\.time).max()
+        totals.lastComparedSequence = comparisons.map(\.lastSequence).max() ?? 0
         totals.unexpectedDivergences = divergences.count { $0.classification == .unexpected }
         totals.acceptedDivergences = divergences.count { $0.classification == .accepted }
         totals.gaps = gaps.count
@@ -195,11 +241,13 @@ extension Report {
         }
         if gapIndex < orderedGaps.count { tracker.recordGap() }
 
+        let divergent = try await divergentEvents(divergences, store: store)
         return Report(
             generatedAt: generatedAt, since: since, totals: totals,
             divergencesByPath: try await store.divergenceCounts(by: .path, since: from),
             divergencesByEvent: try await store.divergenceCounts(by: .event, since: from),
-            knownDivergences: known, worst: worst, gaps: gaps, readiness: tracker.readiness,
+            knownDivergences: known, worst: worst, divergentEvents: divergent.events,
+            divergentEventCount: divergent.count, gaps: gaps, readiness: tracker.readiness,
             timeline: timeline(comparisons, gaps: gaps, buckets: timelineBuckets))
     }
 
