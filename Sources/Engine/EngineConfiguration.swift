@@ -174,4 +174,8 @@ public struct EngineConfiguration: Sendable {
 public enum EngineTestDefect: String, Sendable, CaseIterable {
     /// `increment_cp` with `action: "add"` adds 2 instead of 1.
     case cpAddTwice = "cp-add-twice"
+    /// Quirk Q1 "fixed": `update_score` with `score_type: "secondary"` writes
+    /// `secondary_score` (the legacy writes every value into `primary_score`), as an engine
+    /// that declares Q1 a known divergence would.
+    case q1Fixed = "q1-fixed"
 }

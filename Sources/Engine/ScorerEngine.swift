@@ -222,12 +222,11 @@ public actor ScorerEngine {
             }
             let before = game
             var outcome = game.receivedEvent(event, arguments: arguments, now: now, dice: &dice)
-            if configuration.testDefect == .cpAddTwice, event == "increment_cp", outcome.saved,
-                case .object(let payload)? = arguments.first, payload["action"]?.pythonEquals("add") == true
-            {
-                // TEST ONLY (EngineTestDefect.cpAddTwice): apply the add twice, keep the last save.
-                let again = game.receivedEvent(event, arguments: arguments, now: now, dice: &dice)
-                if again.saved { outcome.actions = again.actions }
+            if let defect = configuration.testDefect {
+                // TEST ONLY (EngineTestDefect): a deliberate divergence for the comparator's tests.
+                defect.apply(event: event, arguments: arguments, before: before, game: &game, outcome: &outcome) { game in
+                    game.receivedEvent(event, arguments: arguments, now: now, dice: &dice)
+                }
             }
             return finish(event, arguments: arguments, outcome: outcome, before: before, client: client, now: now)
         }

@@ -82,6 +82,18 @@ extension StateTee {
             var adminToken: String
             var level: Logger.Level
             var engine: EngineConfiguration?
+            /// The comparison rules file; nil: none found (every field compared exactly).
+            var rulesPath: String?
+        }
+
+        /// TEST ONLY: a deliberate defect in the embedded engine, for the comparator's end-to-end tests.
+        @Option(help: .hidden)
+        var injectDefect: String?
+
+        func validate() throws {
+            if let injectDefect, EngineTestDefect(rawValue: injectDefect) == nil {
+                throw ValidationError("unknown --inject-defect \(injectDefect)")
+            }
         }
 
         func resolve(_ settings: Settings) throws -> Resolved {
@@ -129,12 +141,13 @@ extension StateTee {
                     rateLimit: try settings.int(.rateLimit, flag: nil, default: 50),
                     errorEvents: try settings.bool(.errorEvents, flag: nil, default: true),
                     dice: dice,
-                    maxPayload: try settings.int(.maxPayload, flag: nil, default: 1_000_000))
+                    maxPayload: try settings.int(.maxPayload, flag: nil, default: 1_000_000)
+                ).with(testDefect: injectDefect.flatMap(EngineTestDefect.init(rawValue:)))
             }
             let token = try settings.string(.adminToken, flag: adminToken) ?? AdminToken.loadOrCreate(inDirectory: dataDirectory)
             return Resolved(
                 tee: tee, dataDirectory: dataDirectory, adminHost: settings.string(.adminHost, flag: adminHost, default: "127.0.0.1"),
-                adminPort: adminPort, adminToken: token, level: level, engine: engine)
+                adminPort: adminPort, adminToken: token, level: level, engine: engine, rulesPath: rulesPath)
         }
 
         func run() async throws {
@@ -147,6 +160,16 @@ extension StateTee {
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             let logger = Logger(label: "statetee.proxy")
+            if let path = resolved.rulesPath {
+                logger.info("Comparison rules loaded", metadata: ["statetee.rules": .string(path)])
+            } else {
+                logger.warning(
+                    "No comparison rules file: every field is compared exactly (times and dice will diverge)",
+                    metadata: ["statetee.looked_at": .string(RulesFile.defaultPath), "statetee.hint": "--rules or STATETEE_RULES"])
+            }
+            if let defect = resolved.engine?.testDefect {
+                logger.warning("Embedded engine started with a TEST-ONLY defect", metadata: ["statetee.defect": .string(defect.rawValue)])
+            }
 
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
             var embedded: EmbeddedShadow?
