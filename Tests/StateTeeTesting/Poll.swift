@@ -1,0 +1,16 @@
+/// Asks `probe` again every `interval` until it returns a value, throwing ``TimeoutError``
+/// after `timeout`. Only for facts that no event announces, where a read is the only way
+/// to see them: another process's files, status or state.
+public func poll<Result: Sendable>(
+    _ what: String,
+    timeout: Duration = .seconds(10),
+    every interval: Duration = .milliseconds(50),
+    _ probe: @Sendable @escaping () async throws -> Result?
+) async throws -> Result {
+    try await withTimeout(timeout, what) {
+        while true {
+            if let result = try await probe() { return result }
+            try await Task.sleep(for: interval)
+        }
+    }
+}
