@@ -109,21 +109,24 @@ struct GatedLeg: UpstreamLeg {
     let inner: any UpstreamLeg
     let gate: ShadowLegGate
 
-    func run(_ report: @escaping @Sendable (LegEvent) async -> Void) async {
+    func run(_ reporter: LegReporter) async {
         await gate.waitUntilOpen()
         guard !gate.isCancelled else {
-            await report(.ended(reason: "closed"))
+            await reporter.event(.ended(reason: "closed"))
             return
         }
         let gate = self.gate
-        await inner.run { event in
-            await report(event)
-            // After the report: the session has sent the copies that waited for the leg.
-            switch event {
-            case .connected, .refused, .ended, .lost: gate.settle()
-            case .packet, .retrying: break
-            }
-        }
+        let report = reporter.event
+        await inner.run(LegReporter(
+            event: { event in
+                await report(event)
+                // After the report: the session has sent the copies that waited for the leg.
+                switch event {
+                case .connected, .refused, .ended, .lost: gate.settle()
+                case .packet, .retrying: break
+                }
+            },
+            packet: reporter.packet))
         gate.settle()
     }
 
