@@ -52,18 +52,17 @@ final class Mirror: Sendable {
         return queued
     }
 
-    /// Queues a control item only while no event after `sequence` was offered (so it goes right
-    /// behind event `sequence`); nil once the mirror is finishing, false when newer events came.
-    func enqueueControl(_ item: Item, directlyAfter sequence: Int64) -> Bool? {
-        let (queued, waiter) = state.withLock { state -> (Bool?, CheckedContinuation<Void, Never>?) in
+    /// Queues a control item right behind event `sequence`, ahead of newer events still
+    /// waiting; nil once the mirror is finishing, false when a newer event was already taken.
+    func insertControl(_ item: Item, after sequence: Int64) -> Bool? {
+        let (inserted, waiter) = state.withLock { state -> (Bool?, CheckedContinuation<Void, Never>?) in
             guard !state.finished else { return (nil, nil) }
-            guard state.queue.upcomingSequence <= sequence + 1 else { return (false, nil) }
-            state.queue.enqueueControl(item)
+            guard state.queue.insertControl(item, after: sequence) else { return (false, nil) }
             defer { state.waiter = nil }
             return (true, state.waiter)
         }
         waiter?.resume()
-        return queued
+        return inserted
     }
 
     /// The next entry, waiting for one; nil once finished and empty (or cancelled).

@@ -76,12 +76,35 @@ public struct MirrorQueue<Element> {
         entries.append(.control(element))
     }
 
+    /// The sequence of the newest event taken by ``next()`` (0: none yet).
+    public private(set) var lastTakenSequence: Int64 = 0
+
+    /// Queues a control entry right behind event `sequence` (before every newer event still
+    /// waiting); false when a newer event was already taken.
+    public mutating func insertControl(_ element: Element, after sequence: Int64) -> Bool {
+        guard lastTakenSequence <= sequence else { return false }
+        var index = entries.count
+        for i in head..<entries.count {
+            switch entries[i] {
+            case .event(let s, _)? where s > sequence: index = i
+            case .gap(let gap)? where gap.fromSequence > sequence: index = i
+            default: continue
+            }
+            break
+        }
+        entries.insert(.control(element), at: index)
+        return true
+    }
+
     /// The oldest entry, or nil when empty.
     public mutating func next() -> Entry? {
         guard head < entries.count, let entry = entries[head] else { return nil }
         entries[head] = nil
         head += 1
-        if case .event = entry { eventCount -= 1 }
+        if case .event(let sequence, _) = entry {
+            eventCount -= 1
+            lastTakenSequence = sequence
+        }
         if head == entries.count {
             entries.removeAll(keepingCapacity: entries.capacity <= 4 * capacity)
             head = 0

@@ -153,13 +153,13 @@ final class ShadowWriteRequest: Sendable {
         self.write = write
     }
 
-    /// Queues the request on `mirror` right behind event `through` (refused with
-    /// ``ShadowNotQuiet`` when a newer event was already mirrored: the state to write would
-    /// hold events the shadow is yet to handle) and waits until the consumer performed it.
+    /// Queues the request on `mirror` right behind event `through`, ahead of newer events
+    /// (refused with ``ShadowNotQuiet`` when the shadow was already given a newer one) and
+    /// waits until the consumer performed it.
     func run(on mirror: Mirror) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             result.withLock { $0 = continuation }
-            switch mirror.enqueueControl(.shadowWrite(self), directlyAfter: through) {
+            switch mirror.insertControl(.shadowWrite(self), after: through) {
             case true?: break
             case false?: finish(.failure(ShadowNotQuiet(through: through, newest: mirror.upcomingSequence - 1)))
             case nil: finish(.failure(TeeError.shuttingDown))

@@ -86,4 +86,25 @@ import Testing
         #expect(seen == Array(100..<(100 + Int64(seen.count))))
         #expect(queue.depth == 0)
     }
+
+    @Test func aControlEntryGoesRightBehindItsEventAheadOfNewerOnes() {
+        var queue = Queue(capacity: 10)
+        for name in ["a", "b", "c"] { _ = queue.offer(name) }
+        let first = queue.next()
+        #expect(first == .event(sequence: 1, "a"))
+        // Behind event 2, ahead of 3.
+        var inserted = queue.insertControl("write", after: 2)
+        #expect(inserted)
+        // Behind event 1, which was taken already: at the head.
+        inserted = queue.insertControl("first", after: 1)
+        #expect(inserted)
+        #expect(drain(&queue) == [.control("first"), .event(sequence: 2, "b"), .control("write"), .event(sequence: 3, "c")])
+        // Event 3 is taken: nothing can go behind 2 any more; behind 3 (nothing newer) it is last.
+        inserted = queue.insertControl("late", after: 2)
+        #expect(!inserted)
+        inserted = queue.insertControl("end", after: 3)
+        #expect(inserted)
+        _ = queue.offer("d")
+        #expect(drain(&queue) == [.control("end"), .event(sequence: 4, "d")])
+    }
 }

@@ -505,13 +505,16 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
             await recordFailure([primaryResult, shadowResult], events: events, started: started, now: now)
             return
         }
+        // Whether the primary's state read holds exactly the events up to `last` (nothing newer
+        // was sent to it meanwhile): only then may it be written into the shadow behind `last`.
+        let quietAtRead = isQuiet(after: last)
 
         let primary = firstPrimary
         var judgement = judge.judge(
             primary: primary, shadow: shadow, events: events, fallbackSequence: last, streams: streamBatch,
             acks: ackBatch)
         judgement.ignoredCount += ignored
-        if judgement.unexpectedCount > 0, allowDeferral, !isQuiet(after: last),
+        if judgement.unexpectedCount > 0, allowDeferral, !quietAtRead,
             deferrals < configuration.maxDeferrals
         {
             // A newer event may have reached one side before the read: judge
@@ -532,13 +535,13 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
 
         var resynced = false
         if judgement.needsResync {
-            if isQuiet(after: last) {
+            if quietAtRead {
                 resynced = await loadShadow(primary, reason: "divergence at event \(judgement.firstUnexpectedSequence)", through: last)
                 if !resynced { resyncNeed = .failedResync }
             } else {
                 resyncNeed = .postponed
             }
-        } else if !judgement.adoptPatches.isEmpty, isQuiet(after: last) {
+        } else if !judgement.adoptPatches.isEmpty, quietAtRead {
             // (With newer events in flight the shadow may be handling one: writing into it now
             // could undo that. The next checkpoint adopts again; dice events were already
             // adopted before the shadow's next event, see adoptBeforeNext.)
@@ -598,6 +601,11 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
             ignoredCount: discarded, afterGap: afterGap,
             startsGame: events.contains { $0.name == configuration.game.startEvent })
         switch await Self.read(primarySource, .primary) {
+        case .success(let primary) where !isQuiet(after: last):
+            // Newer events may be in the state read: it cannot stand for event `last`.
+            entry.phase = primary.value(at: configuration.game.phasePath)?.stringValue
+            entry.error = "newer events reached the primary while its state was read"
+            resyncRetryAt = clock.now.advanced(by: configuration.settleWindow)
         case .success(let primary):
             entry.phase = primary.value(at: configuration.game.phasePath)?.stringValue
             if await loadShadow(primary, reason: need.rawValue, through: last) {
