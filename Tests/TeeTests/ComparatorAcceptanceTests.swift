@@ -62,9 +62,11 @@ import Testing
                     return status["shadow_health"] == "healthy" && status["upstreams"]?["legacy"]?["health"] == "healthy"
                         ? status : nil
                 }
-                // At the recorded pace (events 50 ms apart, a whole game in 3 s): each event is
-                // compared on its own and the shadow is resynced between events.
-                let replay = try await RecordedSessionTests.replay(session, url: "http://127.0.0.1:\(port)", fast: false)
+                // At half the recorded pace (events 100 ms apart, a whole game in 6 s; a real game
+                // is slower still): each event is compared on its own, and after a divergence
+                // the shadow is resynced before the next event, even with the whole suite running.
+                let replay = try await RecordedSessionTests.replay(
+                    session, url: "http://127.0.0.1:\(port)", fast: false, speed: 0.5)
                 #expect(replay.status == 0, "replay: \(replay.stderr.suffix(2000))")
                 // Every mirrored event compared: the report says how far the comparisons reached.
                 let mirrored = try await Self.status(admin)["queue"]?["next_sequence"]?.intValue.map { $0 - 1 } ?? -1

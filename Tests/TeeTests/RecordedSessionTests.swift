@@ -30,8 +30,8 @@ import Testing
         return header["seed"]?.intValue ?? 0
     }
 
-    /// `fast`: as fast as the barriers allow; else at the recorded pace.
-    static func replay(_ session: String, url: String, fast: Bool = true) async throws -> Replay {
+    /// `fast`: as fast as the barriers allow; else at `speed` times the recorded pace.
+    static func replay(_ session: String, url: String, fast: Bool = true, speed: Double = 1) async throws -> Replay {
         let report = Harness.temporaryDirectory() + "/report.json"
         let process = try TestProcess(
             Harness.python,
@@ -40,7 +40,7 @@ import Testing
                 Harness.root + "/fixtures/sessions/\(session).jsonl",
                 // --timeout: how long a predicted message may take; the whole suite runs at
                 // once on 2 cores (a missing message still fails, only later).
-                "--url", url, fast ? "--fast" : "--speed=1", "--strict", "--timeout", "10", "--report", report,
+                "--url", url, fast ? "--fast" : "--speed=\(speed)", "--strict", "--timeout", "10", "--report", report,
             ])
         let status: Int32
         do {
