@@ -20,6 +20,8 @@ import Testing
         var reportExit: Int32
         var events: [JSONValue]
         var status: JSONValue
+        /// The proxy's log (its last lines), for failure messages.
+        var log: String
     }
 
     /// Rules: `base` (a file of fixtures/rules) with a readiness a single recorded game can meet.
@@ -86,7 +88,9 @@ import Testing
                 }
                 let (report, exit) = compared
                 let events = try await Self.events(directory: directory)
-                return Run(report: report, reportExit: exit, events: events, status: try await Self.status(admin))
+                return Run(
+                    report: report, reportExit: exit, events: events, status: try await Self.status(admin),
+                    log: String(proxy.stderr.suffix(3000)))
             }
         }
     }
@@ -138,7 +142,7 @@ import Testing
         let rules = try Self.rules("scorer.yaml", directory: directory)
         let run = try await Self.run(session: "full-game", rulesFile: rules, defect: nil, directory: directory)
         let totals = run.report["totals"]
-        #expect(totals?["unexpected_divergences"] == 0, "\(String(describing: run.report["worst_divergences"]))")
+        #expect(totals?["unexpected_divergences"] == 0, "\(String(describing: run.report["worst_divergences"]))\n\(run.log)")
         #expect(run.reportExit == 0)
         // Timers ran (tolerated differences) and the dice differed (adopted).
         #expect((totals?["tolerated_differences"]?.intValue ?? 0) > 0)
@@ -159,7 +163,7 @@ import Testing
             return row["sequence"]?.intValue
         })
         #expect(exercising.count == 6)
-        #expect(Self.unexpectedEvents(run.report) == exercising, "\(String(describing: run.report["divergent_events"]))")
+        #expect(Self.unexpectedEvents(run.report) == exercising, "\(String(describing: run.report["divergent_events"]))\n\(run.log)")
         #expect(run.reportExit == 1)
         #expect(run.report["verdict"]?["ready"] == false)
     }
@@ -170,7 +174,7 @@ import Testing
         let run = try await Self.run(
             session: "concession", rulesFile: rules, defect: "q1-fixed", directory: directory)
         let totals = run.report["totals"]
-        #expect(totals?["unexpected_divergences"] == 0, "\(String(describing: run.report["worst_divergences"]))")
+        #expect(totals?["unexpected_divergences"] == 0, "\(String(describing: run.report["worst_divergences"]))\n\(run.log)")
         #expect((totals?["accepted_divergences"]?.intValue ?? 0) > 0)
         guard case .array(let known)? = run.report["known_divergences"] else {
             Issue.record("no known divergences in \(run.report)")
@@ -191,7 +195,7 @@ import Testing
             row["event"] == "update_score" && row["args"]?[0]?["score_type"] == "secondary" ? row["sequence"]?.intValue : nil
         })
         #expect(secondary.count == 2)
-        #expect(Self.unexpectedEvents(run.report) == secondary, "\(String(describing: run.report["divergent_events"]))")
+        #expect(Self.unexpectedEvents(run.report) == secondary, "\(String(describing: run.report["divergent_events"]))\n\(run.log)")
         #expect(run.report["verdict"]?["ready"] == false)
         #expect(run.status["readiness"]?["ready"] == false)
         #expect(run.reportExit == 1)
