@@ -16,12 +16,16 @@ public struct TeeConfiguration: Sendable {
     /// Mirrored events that may wait for the shadow before new ones are dropped (a gap). Default 10 000.
     public var mirrorCapacity: Int
     /// How long a switchover may wait for in-flight work before it gives up. Default 5 s.
-    /// It bounds two waits: for the shadow to catch up with the mirror backlog (clients
-    /// not held yet), then, with the clients held, for the last frames to settle.
+    /// It bounds two waits: for the shadow to catch up with its backlog (clients paced,
+    /// not held; refused at once when the shadow's drain rate cannot make it in time),
+    /// then, with the clients held, for the last frames to settle.
     public var drainTimeout: Duration
-    /// Mirror backlog the shadow must be under before the clients are held. Default 16.
+    /// Backlog (mirror queue plus copies the shadow has not answered) the shadow must be
+    /// under before the clients are held. Default 16.
     public var holdBacklog: Int
-    /// Interval between two state reads while draining; both must agree. Default 25 ms.
+    /// Interval between two state reads while draining, when an event without an ack id
+    /// went to an upstream in the last second: both reads must agree. (Otherwise every
+    /// event was answered, so applied, and one read of each state suffices.) Default 25 ms.
     public var settleInterval: Duration
     /// Interval between two health probes of each upstream. Default 2 s.
     public var probeInterval: Duration
