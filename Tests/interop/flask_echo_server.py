@@ -5,7 +5,10 @@
 Binds 127.0.0.1, prints ``LISTENING <port>`` on stdout once bound, then
 serves until SIGTERM. Events (default namespace):
 
-- ``echo`` *args: emits ``echo`` with the same args back to the sender.
+- ``echo`` *args: emits ``echo`` with the same args back to the sender (events
+  are handled on concurrent threads: echoes may come back in another order).
+- ``sequenced``: emits ``sequenced`` with a number counted from 0 for the whole
+  server, counted and emitted under one lock, so the numbers leave in order.
 - ``ack`` *args: acknowledges with the same args.
 - ``broadcast`` *args: emits ``broadcast`` with the args to every client.
 - ``binary`` *args: emits ``binary`` back; ``bytes`` values (at any depth)
@@ -62,6 +65,15 @@ def main() -> int:
     @socketio.on("echo")
     def on_echo(*a):
         emit("echo", a)
+
+    sequence_lock = threading.Lock()
+    sequence = [0]
+
+    @socketio.on("sequenced")
+    def on_sequenced(*a):
+        with sequence_lock:
+            emit("sequenced", sequence[0])
+            sequence[0] += 1
 
     @socketio.on("ack")
     def on_ack(*a):
