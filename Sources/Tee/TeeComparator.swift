@@ -95,6 +95,8 @@ extension TeeProxy {
         observer: ComparatorObserver, rules: ComparisonRules, store: any ComparisonStore,
         configuration: ComparatorConfiguration = .init(), logger: Logger = Logger(label: "statetee.comparator")
     ) -> ComparatorService {
+        var configuration = configuration
+        if configuration.minCheckpointInterval == nil { configuration.minCheckpointInterval = .milliseconds(50) }
         let comparator = StateComparator(
             configuration: configuration, rules: RulesEvaluator(rules),
             primary: SideStateSource(proxy: self, side: .primary), shadow: SideStateSource(proxy: self, side: .shadow),

@@ -29,6 +29,28 @@ import Testing
         #expect(!readiness.ready)  // 50 needed by default, and a full game
     }
 
+    @Test func underHeavyTrafficCheckpointsStartAtMostOncePerInterval() async throws {
+        // Given a comparator that starts checkpoints at most every 50 ms
+        var configuration = ComparatorConfiguration(reconciliationInterval: nil)
+        configuration.minCheckpointInterval = .milliseconds(50)
+        let h = Harness(configuration: configuration)
+
+        // When three events are answered at once, one after the other
+        await h.play(h.event(1, "increment_cp", ["player_id": 1, "action": "add"]), primary: set("/player1/cp", 2))
+        await h.play(h.event(2, "update_score", ["player_id": 2, "score_type": "primary", "value": 5]),
+                     primary: set("/player2/primary_score", 5))
+        await h.play(h.event(3, "end_turn", ["player_id": 1]), primary: set("/current_round", 2))
+
+        // Then the first is compared at once, the next two together once the interval passed
+        #expect(h.store.allComparisons.map(\.kind) == [.event])
+        #expect(await h.comparator.nextDeadline() == h.now.advanced(by: .milliseconds(50)))
+        h.clock.advance(by: .milliseconds(50))
+        await h.comparator.tick(at: h.clock.now)
+        #expect(h.store.allComparisons.map(\.kind) == [.event, .range])
+        #expect(h.store.allComparisons.last?.firstSequence == 2 && h.store.allComparisons.last?.lastSequence == 3)
+        #expect(h.store.allComparisons.allSatisfy { $0.outcome == .clean })
+    }
+
     @Test func aDivergenceIsTiedToItsEventAndTheShadowIsResynced() async throws {
         // Given a clean first event
         let h = Harness()

@@ -38,6 +38,11 @@ public struct ComparatorConfiguration: Sendable {
     /// (a dice roll), for the comparator to copy the primary's outcome into the shadow
     /// before it delivers the next event (the primary never waits). Default 2 s.
     public var adoptionHold: Duration = .seconds(2)
+    /// When set, checkpoints start at most this often: under heavy traffic the events in
+    /// between are compared as one range (two state reads, one of them a round trip to the
+    /// legacy, per checkpoint instead of per event). `nil` here; the proxy sets 50 ms, far
+    /// below a game's pace, where every event is still compared on its own.
+    public var minCheckpointInterval: Duration?
 
     public init(
         settleWindow: Duration = .milliseconds(150),

@@ -130,6 +130,8 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
     var nextReconciliation: C.Instant?
     var nextPrune: C.Instant?
     var seenDroppedInputs = 0
+    /// When the last checkpoint started (for ``ComparatorConfiguration/minCheckpointInterval``).
+    var lastCheckpointAt: C.Instant?
     /// Adoption before the next event (``adoptBeforeNext(_:)``).
     var adoption = AdoptionTracker()
     nonisolated let adoptionSignals = SignalBoard()
@@ -257,6 +259,9 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         }
         if let first = pending.first {
             deadlines.append(first.arrivedAt.advanced(by: configuration.maxCheckpointDelay))
+            if let interval = configuration.minCheckpointInterval, let last = lastCheckpointAt {
+                deadlines.append(last.advanced(by: interval))
+            }
         }
         if let nextReconciliation { deadlines.append(nextReconciliation) }
         return deadlines.min()
@@ -468,7 +473,13 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         // (an ack asked for, or messages the other side already sent): a slow side (the legacy
         // on a busy Pi, a shadow catching up) is waited for, up to the longest delay.
         let owing = !balanced || pending.contains { $0.event.expectsAck && !($0.primaryDone && $0.shadowDone) }
+        if let interval = configuration.minCheckpointInterval, let last = lastCheckpointAt,
+            now < last.advanced(by: interval), !overdue
+        {
+            return  // under heavy traffic, events are compared in ranges at most this often
+        }
         if (answered && balanced) || (settled && !owing) || overdue {
+            lastCheckpointAt = now
             await checkpoint(at: now, allowDeferral: !overdue)
         }
     }
