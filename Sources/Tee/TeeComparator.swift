@@ -79,9 +79,17 @@ public final class ComparatorObserver: TeeObserver {
     public func readiness() async -> Tee.Readiness {
         guard let comparator else { return Tee.Readiness(ready: false, reason: "no comparator attached") }
         let verdict = await comparator.readiness()
+        var details = verdict.json
+        // How far the comparison got (what a script waits for before it reports).
+        let status = await comparator.currentStatus()
+        if case .object(var object) = details {
+            object["last_compared_sequence"] = .int(Int(status.lastComparedSequence))
+            object["pending_events"] = .int(status.pendingEvents)
+            details = .object(object)
+        }
         return Tee.Readiness(
             ready: verdict.ready, reason: verdict.ready ? verdict.description : verdict.reasons.joined(separator: "; "),
-            details: verdict.json)
+            details: details)
     }
 }
 

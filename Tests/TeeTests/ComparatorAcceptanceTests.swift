@@ -4,6 +4,7 @@ import JSONValue
 import NIOCore
 import NIOHTTP1
 import StateTeeTesting
+import Storage
 import Testing
 
 /// The comparator end to end, every piece a real process: the legacy fixture, `statetee
@@ -49,7 +50,7 @@ import Testing
             if let defect { arguments += ["--inject-defect", defect] }
             // The embedded engine's dice: another seed than the legacy's, so its rolls differ.
             let environment = ["STATETEE_DICE_SEED": "\(legacySeed + 1000)", "STATETEE_RATE_LIMIT": "0"]
-            return try await withTestProcess(binary, arguments, environment: environment) { proxy in
+            var run = try await withTestProcess(binary, arguments, environment: environment) { proxy in
                 let port = try await proxy.listeningPort()
                 // ADMIN may come before or after LISTENING.
                 let adminLine: String
@@ -64,34 +65,33 @@ import Testing
                     return status["shadow_health"] == "healthy" && status["upstreams"]?["legacy"]?["health"] == "healthy"
                         ? status : nil
                 }
-                // At half the recorded pace (events 100 ms apart, a whole game in 6 s; a real game
-                // is slower still): each event is compared on its own, and after a divergence
-                // the shadow is resynced before the next event, even with the whole suite running.
+                // At a quarter of the recorded pace (events 200 ms apart, a whole game in 12 s; a
+                // real game is slower still): each event is compared on its own, and after a
+                // divergence the shadow is resynced before the next event, with the whole suite
+                // running on two cores.
                 let replay = try await RecordedSessionTests.replay(
-                    session, url: "http://127.0.0.1:\(port)", fast: false, speed: 0.5)
+                    session, url: "http://127.0.0.1:\(port)", fast: false, speed: 0.25)
                 #expect(replay.status == 0, "replay: \(replay.stderr.suffix(2000))")
                 // Every mirrored event compared: the report says how far the comparisons reached.
                 let mirrored = try await Self.status(admin)["queue"]?["next_sequence"]?.intValue.map { $0 - 1 } ?? -1
                 #expect(mirrored > 0)
-                let compared: (JSONValue, Int32)
                 do {
-                    compared = try await poll("every event compared", timeout: .seconds(40), every: .milliseconds(200)) {
-                    let (report, exit) = try await Self.report(binary: binary, directory: directory, rules: rulesFile)
-                    let totals = report["totals"]
-                    let done = totals?["events_mirrored"]?.intValue == mirrored
-                        && (totals?["last_compared_sequence"]?.intValue ?? 0) >= mirrored
-                    return done ? (report, exit) : nil
+                    _ = try await poll("every event compared", timeout: .seconds(40), every: .milliseconds(100)) {
+                        let details = try await Self.status(admin)["readiness"]?["details"]
+                        return (details?["last_compared_sequence"]?.intValue ?? 0) >= mirrored ? details : nil
                     }
                 } catch {
                     Issue.record("\(error); the proxy's log:\n\(proxy.stderr.suffix(4000))")
                     throw error
                 }
-                let (report, exit) = compared
-                let events = try await Self.events(directory: directory)
+                let (report, exit) = try await Self.report(binary: binary, directory: directory, rules: rulesFile)
+                #expect((report["totals"]?["last_compared_sequence"]?.intValue ?? 0) >= mirrored)
                 return Run(
-                    report: report, reportExit: exit, events: events, status: try await Self.status(admin),
+                    report: report, reportExit: exit, events: [], status: try await Self.status(admin),
                     log: String(proxy.stderr.suffix(3000)))
             }
+            run.events = try await Self.events(directory: directory)
+            return run
         }
     }
 
@@ -111,20 +111,13 @@ import Testing
         return (try JSONParser.parse(data), exit)
     }
 
-    /// Every mirrored event as the proxy recorded it (sequence, event, args), from `proxy.sqlite`.
+    /// Every mirrored event as the proxy recorded it (sequence, event, args), read from its
+    /// `proxy.sqlite` once it stopped.
     static func events(directory: String) async throws -> [JSONValue] {
-        let process = try TestProcess(
-            "/usr/bin/env",
-            ["python3", "-c", """
-                import json, sqlite3, sys
-                db = sqlite3.connect(sys.argv[1])
-                rows = db.execute('select sequence, event, args from events order by sequence').fetchall()
-                print(json.dumps([{"sequence": s, "event": e, "args": json.loads(a)} for s, e, a in rows]))
-                """, directory + "/proxy.sqlite"])
-        _ = try await process.waitForExit(timeout: .seconds(30))
-        let line = try #require(process.stdoutLines.last)
-        guard case .array(let rows) = try JSONValue(parsing: line) else { return [] }
-        return rows
+        let store = try ProxyStore.open(inDirectory: directory)
+        let records = try await store.events(in: 1...Int64.max)
+        try await store.close()
+        return records.map { ["sequence": .int(Int($0.sequence)), "event": .string($0.event), "args": .array($0.args)] }
     }
 
     /// The events the report attributes unexpected divergences to: (sequence, event name).

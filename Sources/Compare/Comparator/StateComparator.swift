@@ -802,6 +802,7 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         metrics.recorded(entry, readiness: readiness)
         status.readiness = readiness
         status.comparisons += 1
+        status.lastComparedSequence = max(status.lastComparedSequence, entry.lastSequence)
         status.lastComparisonAt = entry.time
         status.adoptedValues += entry.adoptedCount
         if entry.resynced { status.resyncs += 1 }

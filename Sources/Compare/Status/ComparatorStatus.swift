@@ -38,6 +38,8 @@ public struct ComparatorStatus: Sendable, Equatable {
     public var pendingEvents = 0
     /// The highest mirrored sequence seen.
     public var lastSequence: Int64 = 0
+    /// The newest event a recorded comparison covered (judged or resynced).
+    public var lastComparedSequence: Int64 = 0
     public var lastComparisonAt: Date?
     public var shadowReachable = true
     /// The newest first.
@@ -65,6 +67,7 @@ public struct ComparatorStatus: Sendable, Equatable {
         o["failures"] = .int(failures)
         o["pending_events"] = .int(pendingEvents)
         o["last_sequence"] = .int(Int(lastSequence))
+        o["last_compared_sequence"] = .int(Int(lastComparedSequence))
         o["last_comparison_at"] = lastComparisonAt.map { .string(ReportFormatting.isoTime($0)) } ?? .null
         o["shadow_reachable"] = .bool(shadowReachable)
         o["latest_divergences"] = .array(latestDivergences.map { latest in
