@@ -23,6 +23,11 @@ public struct TeeConfiguration: Sendable {
     /// Backlog (mirror queue plus copies the shadow has not answered) the shadow must be
     /// under before the clients are held. Default 16.
     public var holdBacklog: Int
+    /// Connect each client's shadow leg at the client's place in the mirror order
+    /// (``ShadowLegGate``), so that a client joining while the shadow lags is not sent the
+    /// shadow's broadcasts of earlier events (extra messages in the comparison). The mirror
+    /// waits at most 250 ms for such a connect. Default on.
+    public var orderedShadowConnects = true
     /// Interval between two state reads while draining, when an event without an ack id
     /// went to an upstream in the last second: both reads must agree. (Otherwise every
     /// event was answered, so applied, and one read of each state suffices.) Default 25 ms.

@@ -168,7 +168,7 @@ public final class TeeProxy: Service, Sendable {
                 url: url, auth: auth, reconnect: configuration.legReconnect,
                 connectTimeout: configuration.legConnectTimeout, httpClient: httpClient, logger: legLogger)
         }
-        guard upstream != primary else { return leg }
+        guard configuration.orderedShadowConnects, upstream != primary else { return leg }
         let gate = ShadowLegGate()
         if !mirrorQueue.enqueueControl(.openLeg(gate)) { gate.open() }
         return GatedLeg(inner: leg, gate: gate)
@@ -268,8 +268,10 @@ public final class TeeProxy: Service, Sendable {
                 // A client connected after everything before was delivered: its shadow leg
                 // connects now, and gets everything newer (a degraded shadow is not waited for).
                 gate.open()
+                // Bounded short: the mirror must not stall behind one slow connect (the
+                // primary's clients never wait for it, but the shadow would fall behind).
                 if case .degraded = monitor(primary.other).health {} else {
-                    await gate.waitUntilSettled(timeout: configuration.legConnectTimeout)
+                    await gate.waitUntilSettled(timeout: min(configuration.legConnectTimeout, .milliseconds(250)))
                 }
             case .control(.shadowWrite(let request)):
                 // Every event up to the request's was delivered; newer ones wait behind it.

@@ -73,7 +73,8 @@ enum Harness {
     static func configuration(legacy: String, engine: UpstreamEndpoint) -> TeeConfiguration {
         var configuration = TeeConfiguration(
             host: "127.0.0.1", port: 0, legacy: .url(legacy), engine: engine,
-            drainTimeout: .seconds(5), settleInterval: .milliseconds(50),
+            // The whole suite runs at once on 2 cores: the catch-up and drain get 10 s.
+            drainTimeout: .seconds(10), settleInterval: .milliseconds(50),
             probeInterval: .milliseconds(200), probeTimeout: .seconds(1),
             legReconnect: .init(initialDelay: .milliseconds(100), maxDelay: .milliseconds(500), retryInitialConnect: true),
             legConnectTimeout: .seconds(2))
