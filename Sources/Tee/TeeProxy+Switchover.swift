@@ -100,7 +100,8 @@ extension TeeProxy {
             var idle = false
             let held = sessions
             let quiet = mirrorQueue.isIdle && held.allSatisfy(\.isQuiet)
-            let lastUnacked = held.compactMap(\.lastUnackedEvent).max()
+            // Sessions that already left count too: their last events may still be applied.
+            let lastUnacked = (held.compactMap(\.lastUnackedEvent) + [counters.lastUnackedEventAt].compactMap { $0 }).max()
             let recent = lastUnacked.map { clock.now - $0 < max(Self.unackedQuiet, configuration.settleInterval) } ?? false
             if quiet, let read = try? await readStates(current: current, target: target) {
                 if previous == nil, !recent {

@@ -187,6 +187,7 @@ public final class TeeProxy: Service, Sendable {
     /// Queues a copy of a client event for the shadow (after it went to the primary); returns its sequence.
     @discardableResult
     func mirror(_ packet: SocketIOPacket, from session: ProxySession) -> Int64 {
+        if packet.id == nil { counters.unackedEventSent() }
         let offer = mirrorQueue.offer(.packet(session, packet))
         let queued: Bool
         switch offer {
@@ -287,6 +288,7 @@ public final class TeeProxy: Service, Sendable {
                 } else {
                     delivery = await session.deliverMirror(packet, sequence: sequence)
                 }
+                if packet.id == nil { counters.unackedEventSent() }
                 if delivery == .sent { await observer.deliveredToShadow(sequence: sequence, packet: packet) }
                 if delivery == .lost {
                     if var gap = openGap {
@@ -378,6 +380,15 @@ final class Counters: Sendable {
     let gaps = Atomic<Int>(0)
     let lostEvents = Atomic<Int>(0)
     let shadowLegFailures = Atomic<Int>(0)
+    /// When an event without an ack id last went to an upstream (forwarded or mirrored), by any
+    /// session, the ones that have left included: the drain cannot tell when it was applied.
+    let lastUnackedEvent = Mutex<ContinuousClock.Instant?>(nil)
+
+    func unackedEventSent() {
+        lastUnackedEvent.withLock { $0 = ContinuousClock.now }
+    }
+
+    var lastUnackedEventAt: ContinuousClock.Instant? { lastUnackedEvent.withLock { $0 } }
 
     func addRelayed(_ upstream: UpstreamID) {
         if upstream == .legacy {
