@@ -52,9 +52,7 @@ import Testing
         #expect(before["game_phase"] == "game_play")
         // 4 × 25 events a second: an engine committing every event with fsync on a busy
         // 2-core machine keeps up with that (a shadow that cannot is refused by the catch-up).
-        // 120 events each (about 5 s): still sending when the flip comes, even when the
-        // catch-up paces them first on a loaded machine.
-        let increments = 120
+        let increments = 60
         let senders = try transports.map { transport in
             try Harness.startClient(
                 url: proxy.url, script: sender(increments: increments, every: 0.04), transport: transport)
