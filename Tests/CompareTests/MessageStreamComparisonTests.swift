@@ -151,4 +151,46 @@ import Testing
         await h.send(output(.shadow, "phone", "game_state_update", ["x": 1]))
         #expect(h.store.allComparisons.map(\.outcome) == [.clean])
     }
+
+    @Test func aLateBroadcastOfADivergentEventIsBlamedOnThatEvent() async throws {
+        // Given an event the shadow gets wrong, judged as soon as its sender's copies and acks
+        // are in: the observer's copy of the broadcast has not come yet
+        let h = Harness()
+        let defect = h.event(1, "increment_cp", ["player_id": 1, "action": "add"], session: "phone", role: "phone")
+        await h.play(defect, primary: set("/player1/cp", 2), shadow: set("/player1/cp", 3), broadcastTo: ["phone"])
+        #expect(h.store.allComparisons.map(\.outcome) == [.unexpected])
+        #expect(h.shadow.loads.count == 1)  // resynced: the next event is judged on its own
+        var staleShadow = h.primary.document  // what the shadow broadcast before the resync
+        _ = staleShadow.set(3, at: JSONPointer("/player1/cp")!)
+        let stale = (primary: h.primary.document, shadow: staleShadow)
+        // When the observer's late copies arrive with the next event, which cannot write the cp
+        await h.send(output(.primary, "observer", "game_state_update", stale.primary))
+        await h.send(output(.shadow, "observer", "game_state_update", stale.shadow))
+        await h.play(h.event(2, "end_turn", ["player_id": 1], session: "phone", role: "phone"), primary: nothing,
+                     broadcastTo: ["phone", "observer"])
+        // Then the repeated difference is recorded against event 1, and event 2 is clean
+        #expect(h.store.allComparisons.map(\.outcome) == [.unexpected, .clean])
+        let late = try #require(h.store.allDivergences.first { $0.source == .stream })
+        #expect(Set(h.store.allDivergences.map(\.sequence)) == [1])
+        #expect(late.path == "stream:game_state_update/player1/cp" && late.sessionID == "observer")
+        #expect(late.primaryValue == 2 && late.shadowValue == 3 && late.classification == .unexpected)
+        #expect(late.detail?.contains("a late message of event 1") == true)
+        #expect(h.shadow.loads.count == 1)  // no second resync for it
+    }
+
+    @Test func aLateLookingDifferenceWithOtherValuesIsTheNewEventsOwn() async throws {
+        let h = Harness()
+        let defect = h.event(1, "increment_cp", ["player_id": 1, "action": "add"], session: "phone", role: "phone")
+        await h.play(defect, primary: set("/player1/cp", 2), shadow: set("/player1/cp", 3), broadcastTo: ["phone"])
+        // The next event's broadcast differs at the same path, with other values: its own divergence
+        await h.send(.mirrored(h.event(2, "end_turn", ["player_id": 1], session: "phone", role: "phone")))
+        var wrong = h.shadow.document
+        _ = wrong.set(5, at: JSONPointer("/player1/cp")!)
+        await h.send(output(.primary, "phone", "game_state_update", h.primary.document))
+        await h.send(output(.shadow, "phone", "game_state_update", wrong))
+        await h.settle()
+        #expect(h.store.allComparisons.map(\.outcome) == [.unexpected, .unexpected])
+        let own = try #require(h.store.allDivergences.first { $0.source == .stream })
+        #expect(own.sequence == 2 && own.primaryValue == 2 && own.shadowValue == 5)
+    }
 }

@@ -36,6 +36,10 @@ struct Judgement: Sendable {
     var toleratedCount = 0
     /// The primary's values the shadow should take (adopt rules).
     var adoptPatches: [StatePatch] = []
+    /// Message differences that repeat a state divergence of an earlier checkpoint (a broadcast
+    /// of that event that reached one session after it was judged): recorded against that
+    /// event, they neither make this checkpoint unclean nor call for another resync.
+    var lateRepeats: [DivergenceEntry] = []
 
     var unexpectedCount: Int { divergences.count { $0.classification == .unexpected } }
 }
@@ -56,6 +60,12 @@ struct Judgement: Sendable {
 /// state) are not listed twice; the same message difference on several
 /// sessions is listed once with the sessions in its detail. Accepted
 /// differences inside messages that otherwise matched are counted only.
+///
+/// A broadcast can reach one session after its event was judged (the
+/// sender's copies were in, another session's not yet): its differences then
+/// show in the next checkpoint. One that repeats a state divergence of a
+/// recent checkpoint exactly (same pointer, kind and values: `recent`) is
+/// that divergence again, recorded against its event in ``Judgement/lateRepeats``.
 struct CheckpointJudge {
     let evaluator: RulesEvaluator
     let effects: EventEffects
@@ -64,7 +74,7 @@ struct CheckpointJudge {
 
     func judge(
         primary: JSONValue, shadow: JSONValue, events: [MirroredEvent], fallbackSequence: Int64,
-        streams: [String: SessionStreams], acks: [Int64: AckPair]
+        streams: [String: SessionStreams], acks: [Int64: AckPair], recent: [DivergenceEntry] = []
     ) -> Judgement {
         var judgement = Judgement()
 
@@ -76,7 +86,7 @@ struct CheckpointJudge {
         let stateRows = judgeState(primary, adopted, events: events, fallbackSequence: fallbackSequence, into: &judgement)
         judgement.divergences += stateRows
         judgement.divergences += judgeStreams(streams, events: events, fallbackSequence: fallbackSequence,
-                                              stateRows: stateRows, into: &judgement)
+                                              stateRows: stateRows, recent: recent, into: &judgement)
         judgement.divergences += judgeAcks(acks, events: events, into: &judgement)
         return judgement
     }
@@ -160,7 +170,7 @@ struct CheckpointJudge {
 
     private func judgeStreams(
         _ streams: [String: SessionStreams], events: [MirroredEvent], fallbackSequence: Int64,
-        stateRows: [DivergenceEntry], into judgement: inout Judgement
+        stateRows: [DivergenceEntry], recent: [DivergenceEntry], into judgement: inout Judgement
     ) -> [DivergenceEntry] {
         let sequence = events.first?.sequence ?? fallbackSequence
         let blame: DivergenceEntry.Blame = events.isEmpty ? .none : events.count == 1 ? .event : .range
@@ -170,6 +180,12 @@ struct CheckpointJudge {
         let stateKeys = Set(stateRows.map {
             Key(path: $0.path, kind: $0.kind, primary: $0.primaryValue, shadow: $0.shadowValue, cls: $0.classification)
         })
+        struct Shape: Hashable { var path: String, kind: String, primary: JSONValue?, shadow: JSONValue? }
+        var earlier: [Shape: DivergenceEntry] = [:]
+        for d in recent where d.source == .state {
+            earlier[Shape(path: d.path, kind: d.kind, primary: d.primaryValue, shadow: d.shadowValue)] = d
+        }
+        var lateKeys: Set<Key> = []
         var rows: [DivergenceEntry] = []
         var sessionsByKey: [Key: [String]] = [:]
         var order: [Key] = []
@@ -179,6 +195,22 @@ struct CheckpointJudge {
                 let asState = Key(path: payloadPointer, kind: entry.kind, primary: entry.primaryValue,
                                   shadow: entry.shadowValue, cls: entry.classification)
                 if stateKeys.contains(asState) { return }
+                let shape = Shape(path: payloadPointer, kind: entry.kind, primary: entry.primaryValue,
+                                  shadow: entry.shadowValue)
+                if let original = earlier[shape] {
+                    var late = entry
+                    late.sequence = original.sequence
+                    late.blame = original.blame
+                    late.classification = original.classification
+                    late.knownID = original.knownID
+                    late.reason = original.reason
+                    let note = "a late message of event \(original.sequence): repeats its state divergence"
+                    late.detail = late.detail.map { $0 + "; " + note } ?? note
+                    let key = Key(path: late.path, kind: late.kind, primary: late.primaryValue,
+                                  shadow: late.shadowValue, cls: late.classification)
+                    if lateKeys.insert(key).inserted { judgement.lateRepeats.append(late) }
+                    return
+                }
             }
             let key = Key(path: entry.path, kind: entry.kind, primary: entry.primaryValue, shadow: entry.shadowValue,
                           cls: entry.classification)

@@ -132,6 +132,9 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
     var seenDroppedInputs = 0
     /// When the last checkpoint started (for ``ComparatorConfiguration/minCheckpointInterval``).
     var lastCheckpointAt: C.Instant?
+    /// State divergences of recent checkpoints (within the longest checkpoint delay) and their
+    /// events: a broadcast that reaches a session late repeats them (``Judgement/lateRepeats``).
+    var recentStateDivergences: [(at: C.Instant, rows: [DivergenceEntry], events: [MirroredEvent])] = []
     /// Adoption before the next event (``adoptBeforeNext(_:)``).
     var adoption = AdoptionTracker()
     nonisolated let adoptionSignals = SignalBoard()
@@ -445,6 +448,7 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         acks = [:]
         earlyProcessed = [:]
         ignoredMessages = 0
+        recentStateDivergences = []
         resyncNeed = nil
         afterGap = false
         deferrals = 0
@@ -521,9 +525,10 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         let quietAtRead = isQuiet(after: last)
 
         let primary = firstPrimary
+        let recent = recentDivergences(at: now)
         var judgement = judge.judge(
             primary: primary, shadow: shadow, events: events, fallbackSequence: last, streams: streamBatch,
-            acks: ackBatch)
+            acks: ackBatch, recent: recent.rows)
         judgement.ignoredCount += ignored
         if judgement.unexpectedCount > 0, allowDeferral, !quietAtRead,
             deferrals < configuration.maxDeferrals
@@ -580,8 +585,22 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
             adoptedCount: judgement.adoptPatches.count + adoption.takeAdopted(through: last), resynced: resynced,
             startsGame: events.contains { $0.name == configuration.game.startEvent },
             phase: primary.value(at: configuration.game.phasePath)?.stringValue)
-        await record(entry, judgement.divergences, events: events)
+        remember(judgement, events: events, at: now)
+        await record(entry, judgement.divergences + judgement.lateRepeats, events: events + recent.events)
         scheduleReconciliation(after: now)
+    }
+
+    /// The state divergences of the checkpoints judged within the longest checkpoint delay.
+    private func recentDivergences(at now: C.Instant) -> (rows: [DivergenceEntry], events: [MirroredEvent]) {
+        recentStateDivergences.removeAll { now >= $0.at.advanced(by: configuration.maxCheckpointDelay) }
+        return (recentStateDivergences.flatMap(\.rows), recentStateDivergences.flatMap(\.events))
+    }
+
+    private func remember(_ judgement: Judgement, events: [MirroredEvent], at now: C.Instant) {
+        let rows = judgement.divergences.filter { $0.source == .state }
+        guard !rows.isEmpty else { return }
+        let sequences = Set(rows.map(\.sequence))
+        recentStateDivergences.append((now, rows, events.filter { sequences.contains($0.sequence) }))
     }
 
     /// Reloads the shadow from the primary without judging (after a gap, a
@@ -668,8 +687,10 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
             await recordFailure([primaryResult, shadowResult], events: [], started: started, now: now)
             return
         }
+        let recent = recentDivergences(at: now)
         var judgement = judge.judge(
-            primary: primary, shadow: shadow, events: [], fallbackSequence: lastSequence, streams: streamBatch, acks: [:])
+            primary: primary, shadow: shadow, events: [], fallbackSequence: lastSequence, streams: streamBatch, acks: [:],
+            recent: recent.rows)
         judgement.ignoredCount += ignored
         var resynced = false
         if judgement.needsResync {
@@ -687,7 +708,8 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
             ignoredCount: judgement.ignoredCount, toleratedCount: judgement.toleratedCount,
             adoptedCount: judgement.adoptPatches.count, resynced: resynced,
             phase: primary.value(at: configuration.game.phasePath)?.stringValue)
-        await record(entry, judgement.divergences, events: [])
+        remember(judgement, events: [], at: now)
+        await record(entry, judgement.divergences + judgement.lateRepeats, events: recent.events)
         scheduleReconciliation(after: now)
     }
 
