@@ -220,17 +220,24 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
 
     /// Posts a tick into the inbox at every deadline, and at least once per
     /// settle window (so a deadline set after it last looked is never late).
+    ///
+    /// A deadline already past (a checkpoint waiting for a side's answer, or one running) is
+    /// looked at again at most every ``tickSpacing``: inputs wake the comparator themselves, and
+    /// without the floor the ticker would spin until the answer came.
     nonisolated func runTicker() async {
         var periodic = createdAt.advanced(by: configuration.settleWindow)
+        var lastTick: C.Instant?
         while !Task.isCancelled {
             let deadline = await nextDeadline()
-            let wake = deadline.map { min($0, periodic) } ?? periodic
+            var wake = deadline.map { min($0, periodic) } ?? periodic
+            if let floor = lastTick?.advanced(by: Self.tickSpacing), wake < floor { wake = floor }
             do {
                 try await clock.sleep(until: wake, tolerance: nil)
             } catch {
                 return
             }
             let now = clock.now
+            lastTick = now
             inboxContinuation.yield(Stamped(item: .tick, at: now))
             if periodic <= now { periodic = now.advanced(by: configuration.settleWindow) }
         }
@@ -254,21 +261,30 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
 
     /// When the comparator next needs to act (settle window, longest delay, reconciliation).
     public func nextDeadline() -> C.Instant? {
-        var deadlines: [C.Instant] = []
+        // (No array of instants: this runs at every tick, and a generic array costs a metadata
+        // lookup each time.)
+        var earliest: C.Instant?
+        func consider(_ instant: C.Instant) {
+            if let current = earliest, current <= instant { return }
+            earliest = instant
+        }
         if pending.isEmpty, resyncNeed != nil, let resyncRetryAt {
-            deadlines.append(resyncRetryAt)
+            consider(resyncRetryAt)
         } else if !pending.isEmpty || resyncNeed != nil, let lastActivity {
-            deadlines.append(lastActivity.advanced(by: configuration.settleWindow))
+            consider(lastActivity.advanced(by: configuration.settleWindow))
         }
         if let first = pending.first {
-            deadlines.append(first.arrivedAt.advanced(by: configuration.maxCheckpointDelay))
+            consider(first.arrivedAt.advanced(by: configuration.maxCheckpointDelay))
             if let interval = configuration.minCheckpointInterval, let last = lastCheckpointAt {
-                deadlines.append(last.advanced(by: interval))
+                consider(last.advanced(by: interval))
             }
         }
-        if let nextReconciliation { deadlines.append(nextReconciliation) }
-        return deadlines.min()
+        if let nextReconciliation { consider(nextReconciliation) }
+        return earliest
     }
+
+    /// The shortest time between two ticks of ``runTicker()``.
+    static var tickSpacing: Duration { .milliseconds(10) }
 
     // MARK: - Handling
 
