@@ -70,25 +70,7 @@ extension EngineIOServer {
     ) async {
         let maxPayload = configuration.maxPayload
         let logger = self.logger
-        enum Side { case reader, writer }
-        await withTaskGroup(of: Side.self) { group in
-            group.addTask {
-                // Writer: whatever the session hands this socket, in order.
-                writing: while true {
-                    switch await session.pull(socket: socket) {
-                    case .packets(let packets):
-                        do {
-                            try await Self.write(packets, to: outbound)
-                        } catch {
-                            break writing
-                        }
-                    case .finished, .rejected:
-                        break writing
-                    }
-                }
-                // Returning from the handler sends the close frame.
-                return .writer
-            }
+        await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Reader: every message is one Engine.IO packet.
                 do {
@@ -114,7 +96,7 @@ extension EngineIOServer {
                                     "statetee.error.kind": .string(error.shortDescription),
                                 ])
                             session.webSocketFailed(socket)
-                            return .reader
+                            return
                         }
                         session.webSocketReceived(packet, from: socket)
                     }
@@ -123,19 +105,33 @@ extension EngineIOServer {
                         "Engine.IO WebSocket message too large",
                         metadata: ["statetee.sid": .string(session.id), "statetee.error.kind": "payload_too_large"])
                     session.webSocketFailed(socket)
-                    return .reader
+                    return
                 } catch {
                     logger.debug(
                         "Engine.IO WebSocket read failed",
                         metadata: ["statetee.sid": .string(session.id), "statetee.error": .string("\(error)")])
                 }
                 session.webSocketClosed(socket)
-                return .reader
+            }
+            // Writer, in this task (one task less per socket): whatever the session hands this
+            // socket, in order.
+            writing: while true {
+                switch await session.pull(socket: socket) {
+                case .packets(let packets):
+                    do {
+                        try await Self.write(packets, to: outbound)
+                    } catch {
+                        break writing
+                    }
+                case .finished, .rejected:
+                    break writing
+                }
             }
             // The writer ends once the session lets go of this socket: then stop reading. The
             // reader ends when the client closed the socket or broke the protocol: the session
             // then releases the writer, which still writes a final `close` packet if it can.
-            if await group.next() == .writer { group.cancelAll() }
+            // Returning from the handler sends the close frame.
+            group.cancelAll()
         }
         session.webSocketClosed(socket)
     }
