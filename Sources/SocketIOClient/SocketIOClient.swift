@@ -336,13 +336,17 @@ public actor SocketIOClient {
             maxFrameSize: frameSize, additionalHeaders: headers, closeTimeout: configuration.closeTimeout)
         let maxMessageSize = configuration.maxPayload
         do {
-            try await WebSocketClient.connect(
+            // The client made here and run, rather than `WebSocketClient.connect`: that static
+            // function's async frame (about 6 KiB) stays in this task's allocator for the
+            // connection's whole life.
+            let client = WebSocketClient(
                 url: try configuration.webSocketURL(), configuration: wsConfiguration, logger: logger
             ) { inbound, outboundWriter, _ in
                 let transport = WebSocketTransport(inbound: inbound, outbound: outboundWriter, maxMessageSize: maxMessageSize)
                 let end = await self.runSession(id: id, transport: transport, outbound: outbound)
                 await self.record(end, id: id)
             }
+            try await client.run()
         } catch {
             // An error while closing does not change how the session ended.
             if let end = await takeEnd(id: id) { return end }
