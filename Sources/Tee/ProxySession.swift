@@ -267,44 +267,60 @@ final class ProxySession: Sendable {
 
     // MARK: - Upstream side
 
+    /// What a leg reports. (Each case in its own function: the async frame of this one, kept in
+    /// the leg task's allocator for the session's life, stays small.)
     func legEvent(_ event: LegEvent, from upstream: UpstreamID) async {
+        if case .connected(let sid) = event {
+            await legConnected(sid: sid, from: upstream)
+        } else {
+            legChanged(event, from: upstream)
+        }
+    }
+
+    @inline(never)
+    private func legConnected(sid: String, from upstream: UpstreamID) async {
+        let (answer, role) = state.withLock { state -> (SocketIOPacket?, UpstreamRole) in
+            let role: UpstreamRole = upstream == state.primary ? .primary : .shadow
+            var answer: SocketIOPacket?
+            if role == .primary, !state.clientConnected {
+                state.clientConnected = true
+                answer = .connect(data: ["sid": .string(sid)])
+            }
+            return (answer, role)
+        }
+        if let answer { connection.send(SocketIOCodec.encode(answer)) }
+        // Mirror copies that waited for this leg go first, in order; the leg is `up`
+        // (taking new copies directly) only once none is left.
+        while true {
+            let batch = state.withLock { state -> (any UpstreamLeg, [SocketIOPacket])? in
+                guard let leg = state[upstream].leg, !state[upstream].pending.isEmpty else {
+                    state[upstream].phase = .up
+                    return nil
+                }
+                var batch: [SocketIOPacket] = []
+                for (packet, sequence) in state[upstream].pending {
+                    var wire = packet
+                    if let clientID = packet.id {
+                        wire.id = state[upstream].acks.outbound(clientID: clientID, sequence: sequence)
+                    } else {
+                        state.lastUnackedEvent = ContinuousClock.now
+                    }
+                    batch.append(wire)
+                }
+                state[upstream].pending = []
+                return (leg, batch)
+            }
+            guard let (leg, packets) = batch else { break }
+            for packet in packets { _ = await leg.send(packet) }
+        }
+        proxy.legConnected(upstream, role: role, session: id)
+    }
+
+    @inline(never)
+    private func legChanged(_ event: LegEvent, from upstream: UpstreamID) {
         switch event {
-        case .connected(let sid):
-            let (answer, role) = state.withLock { state -> (SocketIOPacket?, UpstreamRole) in
-                let role: UpstreamRole = upstream == state.primary ? .primary : .shadow
-                var answer: SocketIOPacket?
-                if role == .primary, !state.clientConnected {
-                    state.clientConnected = true
-                    answer = .connect(data: ["sid": .string(sid)])
-                }
-                return (answer, role)
-            }
-            if let answer { connection.send(SocketIOCodec.encode(answer)) }
-            // Mirror copies that waited for this leg go first, in order; the leg is `up`
-            // (taking new copies directly) only once none is left.
-            while true {
-                let batch = state.withLock { state -> (any UpstreamLeg, [SocketIOPacket])? in
-                    guard let leg = state[upstream].leg, !state[upstream].pending.isEmpty else {
-                        state[upstream].phase = .up
-                        return nil
-                    }
-                    var batch: [SocketIOPacket] = []
-                    for (packet, sequence) in state[upstream].pending {
-                        var wire = packet
-                        if let clientID = packet.id {
-                            wire.id = state[upstream].acks.outbound(clientID: clientID, sequence: sequence)
-                        } else {
-                            state.lastUnackedEvent = ContinuousClock.now
-                        }
-                        batch.append(wire)
-                    }
-                    state[upstream].pending = []
-                    return (leg, batch)
-                }
-                guard let (leg, packets) = batch else { break }
-                for packet in packets { _ = await leg.send(packet) }
-            }
-            proxy.legConnected(upstream, role: role, session: id)
+        case .connected:
+            break
         case .packet(let packet):
             legPacket(packet, from: upstream)
         case .lost(let reason), .ended(let reason):
