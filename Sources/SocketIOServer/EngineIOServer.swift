@@ -58,13 +58,25 @@ public final class EngineIOServer: Service, Sendable {
         }
     }
 
+    /// (Its async frame stays in the session task's allocator for the session's life: the
+    /// logging is done in synchronous helpers.)
     private func run(_ session: EngineIOSession) async {
-        logger.debug("Engine.IO session opened", metadata: ["statetee.sid": .string(session.id)])
+        logOpened(session)
         await handler(EngineIOConnection(session: session))
         session.close(reason: .serverDisconnect)
         // The session may still drain (its writer sends the last packets); its heartbeat
         // timer bounds that.
         await session.waitUntilTerminated()
+        logEnded(session)
+    }
+
+    @inline(never)
+    private func logOpened(_ session: EngineIOSession) {
+        logger.debug("Engine.IO session opened", metadata: ["statetee.sid": .string(session.id)])
+    }
+
+    @inline(never)
+    private func logEnded(_ session: EngineIOSession) {
         logger.debug(
             "Engine.IO session ended",
             metadata: [
