@@ -366,6 +366,23 @@ public actor SocketIOClient {
     }
 
     private nonisolated func runWebSocket(id: Int, outbound: AsyncStream<[EngineIOPacket]>) async throws -> SessionEnd {
+        do {
+            // The client made (in a synchronous helper) and run, rather than
+            // `WebSocketClient.connect`: that static function's async frame (about 6 KiB) would
+            // stay in this task's allocator for the connection's whole life.
+            try await makeWebSocketClient(id: id, outbound: outbound).run()
+        } catch {
+            // An error while closing does not change how the session ended.
+            if let end = await takeEnd(id: id) { return end }
+            throw error
+        }
+        return await takeEnd(id: id) ?? .lost(.transportClose, nil)
+    }
+
+    @inline(never)
+    private nonisolated func makeWebSocketClient(
+        id: Int, outbound: AsyncStream<[EngineIOPacket]>
+    ) throws -> WebSocketClient {
         var headers = HTTPFields()
         for (name, value) in configuration.headers {
             if let fieldName = HTTPField.Name(name) { headers.append(HTTPField(name: fieldName, value: value)) }
@@ -374,24 +391,13 @@ public actor SocketIOClient {
         let wsConfiguration = WebSocketClientConfiguration(
             maxFrameSize: frameSize, additionalHeaders: headers, closeTimeout: configuration.closeTimeout)
         let maxMessageSize = configuration.maxPayload
-        do {
-            // The client made here and run, rather than `WebSocketClient.connect`: that static
-            // function's async frame (about 6 KiB) stays in this task's allocator for the
-            // connection's whole life.
-            let client = WebSocketClient(
-                url: try configuration.webSocketURL(), configuration: wsConfiguration, logger: logger
-            ) { inbound, outboundWriter, _ in
-                let transport = WebSocketTransport(inbound: inbound, outbound: outboundWriter, maxMessageSize: maxMessageSize)
-                let end = await self.runSession(id: id, transport: transport, outbound: outbound)
-                await self.record(end, id: id)
-            }
-            try await client.run()
-        } catch {
-            // An error while closing does not change how the session ended.
-            if let end = await takeEnd(id: id) { return end }
-            throw error
+        return WebSocketClient(
+            url: try configuration.webSocketURL(), configuration: wsConfiguration, logger: logger
+        ) { inbound, outboundWriter, _ in
+            let transport = WebSocketTransport(inbound: inbound, outbound: outboundWriter, maxMessageSize: maxMessageSize)
+            let end = await self.runSession(id: id, transport: transport, outbound: outbound)
+            await self.record(end, id: id)
         }
-        return await takeEnd(id: id) ?? .lost(.transportClose, nil)
     }
 
     private func record(_ end: SessionEnd, id: Int) {
