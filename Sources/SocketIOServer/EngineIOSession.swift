@@ -1,5 +1,6 @@
-import Dispatch
 import HTTPTypes
+import NIOCore
+import NIOPosix
 import SocketIOProtocol
 import Synchronization
 
@@ -7,9 +8,9 @@ import Synchronization
 /// pullers (long-poll GETs, WebSocket writers), the application's inbound message stream
 /// and the heartbeat timer.
 ///
-/// The heartbeat is a one-shot dispatch timer kept on the machine's next deadline (re-armed
-/// under the lock whenever a transition moves it), not a task: an idle session holds no task
-/// for its timer, only a timer source.
+/// The heartbeat is a task scheduled on an event loop at the machine's next deadline
+/// (re-scheduled under the lock whenever a transition moves it), not a Swift task: an idle
+/// session holds no task for its timer, only a scheduled callback.
 final class EngineIOSession: Sendable {
     typealias Machine = StateMachine<ContinuousClock>
 
@@ -32,8 +33,8 @@ final class EngineIOSession: Sendable {
         var waiters: [WaiterID: CheckedContinuation<Handoff, Never>] = [:]
         var nextWaiterID = 0
         var reason: DisconnectReason?
-        /// The heartbeat timer, created on first use; cancelled once terminated.
-        var timer: (any DispatchSourceTimer)?
+        /// The heartbeat callback scheduled for `armed`.
+        var timer: Scheduled<Void>?
         /// The deadline the timer is armed for (nil: not armed).
         var armed: ContinuousClock.Instant?
         var terminated = false
@@ -126,26 +127,19 @@ final class EngineIOSession: Sendable {
         let deadline = state.machine.nextDeadline
         guard deadline != state.armed else { return }
         state.armed = deadline
-        guard let deadline else {
-            state.timer?.cancel()
-            state.timer = nil
-            return
-        }
-        let delay = clock.now.duration(to: deadline)
-        let (seconds, attoseconds) = delay.components
+        state.timer?.cancel()
+        state.timer = nil
+        guard let deadline else { return }
+        let (seconds, attoseconds) = clock.now.duration(to: deadline).components
         // Rounded up: a timer that fires early only re-arms for the rest.
         let nanoseconds = max(0, seconds * 1_000_000_000 + (attoseconds + 999_999_999) / 1_000_000_000)
-        let timer: any DispatchSourceTimer
-        if let existing = state.timer {
-            timer = existing
-        } else {
-            timer = DispatchSource.makeTimerSource(queue: .global())
-            timer.setEventHandler { [weak self] in self?.timerFired() }
-            timer.activate()
-            state.timer = timer
+        state.timer = Self.timerLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { [weak self] in
+            self?.timerFired()
         }
-        timer.schedule(deadline: .now() + .nanoseconds(Int(clamping: nanoseconds)))
     }
+
+    /// The event loop the heartbeats run on (the process-wide NIO group Hummingbird uses too).
+    private static var timerLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
 
     // MARK: events
 
