@@ -57,6 +57,11 @@ public struct EmbeddedEngine: Sendable {
         try await engine.loadState(state, reason: reason)
     }
 
+    /// Full durability for a primary, relaxed for a shadow (``ScorerEngine/setFullDurability(_:)``).
+    public func setRole(primary: Bool) async throws(EngineError) {
+        try await engine.setFullDurability(primary)
+    }
+
     /// ``loadState(_:reason:)`` with the reason `handoff`.
     public func loadState(_ state: JSONValue) async throws(EngineError) {
         try await engine.loadState(state, reason: "handoff")

@@ -170,6 +170,33 @@ extension ScorerEngine {
         return .success(committed)
     }
 
+    /// Whether each commit waits for the disk (see `EngineStore.setFullDurability(_:)`): an
+    /// engine that is the proxy's shadow does not need it, and is fsync-bound when mirrored
+    /// events reach it one at a time; once it is the primary it must. Waits for what is in
+    /// flight (applied before the change, durable under the old setting).
+    public func setFullDurability(_ full: Bool) async throws(EngineError) {
+        let result: Result<Void, StorageError> = await exclusively {
+            await settle()
+            do throws(StorageError) {
+                try await store.setFullDurability(full)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        if case .failure(let error) = result { throw .storage(error) }
+        logger.info("Engine durability set", metadata: ["statetee.synchronous": .string(full ? "full" : "normal")])
+    }
+
+    /// The store's pragmas in force (journal mode, `synchronous`: see ``setFullDurability(_:)``).
+    public func durabilitySettings() async throws(EngineError) -> DurabilitySettings {
+        do throws(StorageError) {
+            return try await store.durabilitySettings()
+        } catch {
+            throw .storage(error)
+        }
+    }
+
     /// Switches shadow mode (broadcasts suppressed) on or off.
     public func setShadow(_ on: Bool) async {
         await exclusively {

@@ -23,7 +23,7 @@ internal import GRDB
 /// engine commits the events that arrived during the previous fsync together
 /// (``commit(_:)-([(event:resultingState:)])``, one transaction for the group). (An SD card that
 /// acknowledges a flush it has not done can still lose data; no pragma fixes
-/// that.)
+/// that.) An engine that is only a shadow may relax this (``setFullDurability(_:)``).
 ///
 /// ## Game id
 ///
@@ -338,6 +338,15 @@ extension EngineStore {
     /// The pragmas in force on the writing connection (for startup logs and tests).
     public func durabilitySettings() async throws(StorageError) -> DurabilitySettings {
         try await SQLiteFile.durabilitySettings(writer, lifecycle)
+    }
+
+    /// Whether each commit waits for the disk (`synchronous = FULL`, the default: an acknowledged
+    /// event survives power loss) or not (`NORMAL`: it survives a crash of the process, but the
+    /// last commits may be lost on power loss). `NORMAL` is for an engine that is a shadow, whose
+    /// state is reloaded from the primary when it is behind; going back to `FULL` makes the next
+    /// commit sync everything written before it.
+    public func setFullDurability(_ full: Bool) async throws(StorageError) {
+        try await SQLiteFile.setSynchronous(full: full, writer, lifecycle)
     }
 
     /// Copies the WAL into the database file and truncates it (`PRAGMA wal_checkpoint(TRUNCATE)`).

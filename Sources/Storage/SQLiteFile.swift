@@ -280,6 +280,19 @@ extension SQLiteFile {
         }
     }
 
+    /// Sets `PRAGMA synchronous` on the writing connection (`FULL` or `NORMAL`). In WAL mode a
+    /// commit under `FULL` syncs the WAL, so it also makes every earlier `NORMAL` commit durable.
+    static func setSynchronous(full: Bool, _ writer: any DatabaseWriter, _ lifecycle: StoreLifecycle)
+        async throws(StorageError)
+    {
+        try await lifecycle.perform {
+            try await writer.writeWithoutTransaction { db in
+                guard !lifecycle.isClosed else { throw StorageError.closed }
+                try db.execute(sql: full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+            }
+        }
+    }
+
     static func checkpoint(_ writer: any DatabaseWriter, _ lifecycle: StoreLifecycle) async throws(StorageError) {
         try await lifecycle.perform {
             try await writer.writeWithoutTransaction { db in

@@ -37,6 +37,10 @@ public struct EmbeddedShadow: InProcessEngine {
         try await embedded.loadState(state)
     }
 
+    public func setRole(primary: Bool) async throws {
+        try await embedded.setRole(primary: primary)
+    }
+
     public func respond(to request: Request) async -> Response {
         await embedded.respond(to: request)
     }

@@ -20,6 +20,15 @@ public protocol InProcessEngine: Sendable {
     func loadState(_ state: JSONValue) async throws
     /// Answers a plain HTTP request (`/`, `/player/1`, static files) when the engine is primary.
     func respond(to request: Request) async -> Response
+    /// The engine's role changed (and once at start): a primary must make every acknowledged
+    /// event durable before it is acknowledged; a shadow need not (the comparator reloads it
+    /// from the primary when it is behind). Called before the proxy relays it as the primary.
+    func setRole(primary: Bool) async throws
+}
+
+extension InProcessEngine {
+    /// Nothing to change by default.
+    public func setRole(primary: Bool) async throws {}
 }
 
 /// One client's session inside an ``InProcessEngine``.

@@ -164,12 +164,20 @@ extension TeeProxy {
             return await finish(action: action, actor: actor, refusal: refusal, loaded: loaded, refreshed: 0, dropped: 0, started: started)
         }
 
-        // Flip: durable first, then every session.
+        // Flip: durable first, then every session. An embedded target makes each commit
+        // durable before it is relayed as the primary.
         var persistFailure: String?
         do {
-            try await roleStore.setPrimary(target, reason: "\(action) by \(actor)\(force ? " (forced)" : "")", at: Date())
+            try await monitor(target).setRole(primary: true)
         } catch {
-            persistFailure = String(describing: error)
+            persistFailure = "the engine could not make its commits durable: \(error)"
+        }
+        if persistFailure == nil {
+            do {
+                try await roleStore.setPrimary(target, reason: "\(action) by \(actor)\(force ? " (forced)" : "")", at: Date())
+            } catch {
+                persistFailure = String(describing: error)
+            }
         }
         let flip = withRegistry { registry -> Switchover.StateMachine<ContinuousClock>.FlipAction in
             let flip = registry.machine.persisted(persistFailure)
@@ -183,7 +191,23 @@ extension TeeProxy {
         }
         observer.rolesChanged(primary: primary)
         let (refreshed, dropped) = await releaseAll(flippedTo: primary)
+        await setRole(of: current, primary: false)
         return await finish(action: action, actor: actor, refusal: nil, loaded: loaded, refreshed: refreshed, dropped: dropped, started: started)
+    }
+
+    /// Tells an upstream its role (the embedded engine's durability), logging a failure: a
+    /// shadow that keeps full durability is only slower.
+    func setRole(of upstream: UpstreamID, primary: Bool) async {
+        do {
+            try await monitor(upstream).setRole(primary: primary)
+        } catch {
+            logger.warning(
+                "Setting an upstream's role failed",
+                metadata: [
+                    "statetee.upstream": .string(upstream.rawValue), "statetee.primary": "\(primary)",
+                    "statetee.error": "\(error)",
+                ])
+        }
     }
 
     /// How often the drain and the catch-up look at the in-flight work.

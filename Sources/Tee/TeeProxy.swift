@@ -107,6 +107,9 @@ public final class TeeProxy: Service, Sendable {
     // MARK: - Running
 
     public func run() async throws {
+        let primary = self.primary
+        await setRole(of: primary, primary: true)
+        await setRole(of: primary.other, primary: false)
         await withDiscardingTaskGroup { group in
             group.addTask { await self.runMirror() }
             for monitor in monitors { group.addTask { await monitor.run() } }

@@ -269,6 +269,11 @@ final class UpstreamMonitor: Sendable {
         waiter?.resume(throwing: error)
     }
 
+    /// Tells the embedded engine its role (its durability); nothing for a socket upstream.
+    func setRole(primary: Bool) async throws {
+        try await engine?.setRole(primary: primary)
+    }
+
     /// Loads `state` into the upstream (the engine only).
     func loadState(_ value: JSONValue) async throws {
         if let engine { return try await engine.loadState(value) }

@@ -36,7 +36,9 @@ extension StateTee.Bench {
                 target in turn gets N concurrent Socket.IO clients (WebSocket), each in a closed loop: send the \
                 event, wait for its answer (request_game_state: the requester's game_state_update; update_score: \
                 the broadcast carrying this client's value; start_game in set-up: its ack), repeat. Latency goes into an HdrHistogram. Ratios are \
-                to the legacy direct figure of the same run. Stops by itself.
+                to the legacy direct figure of the same run. Stops by itself. With --rate the load is paced instead: \
+                the clients together offer that many events a second, whatever the answers' pace, which measures \
+                the latency a user feels at that load rather than the queueing of a saturated server.
                 """
         )
 
@@ -58,11 +60,18 @@ extension StateTee.Bench {
         @Option(help: "Also write the results as JSON to this file.")
         var json: String?
 
+        @Option(help: ArgumentHelp(
+            "Paced load: events per second offered by all clients together (each client every clients/rate s); "
+                + "latency is timed from when each event was due. Default: closed loop.",
+            valueName: "events/s"))
+        var rate: Double?
+
         @OptionGroup var servers: BenchServerOptions
 
         func validate() throws {
             _ = try parsedTargets()
             guard clients.values.allSatisfy({ $0 <= 20_000 }) else { throw ValidationError("--clients: at most 20000") }
+            if let rate, !(rate > 0 && rate.isFinite) { throw ValidationError("--rate: a positive number of events a second") }
         }
 
         func parsedTargets() throws -> [LoadTarget] {
@@ -81,12 +90,13 @@ extension StateTee.Bench {
             let fileLimit = raiseOpenFileLimit(to: 4 * largest + 1024)
             let plan = LoadBench.Plan(
                 targets: try parsedTargets(), clients: clients.values, events: events.isEmpty ? [.requestGameState] : events,
-                warmup: warmup.duration, duration: duration.duration)
+                warmup: warmup.duration, duration: duration.duration, rate: rate)
             let bench = LoadBench(servers: try servers.servers(), plan: plan)
             print("# statetee bench load")
             print("")
             print("\(BenchFormat.machineLine()); open-file limit \(fileLimit)")
             print("window \(duration) after \(warmup) warm-up per run; clients: \(plan.clients.map(String.init).joined(separator: ","))")
+            print(rate.map { "paced: \(BenchFormat.integer($0)) events/s offered by all clients together" } ?? "closed loop")
             print("")
             let report = await bench.run { line in
                 FileHandle.standardError.write(Data((line + "\n").utf8))
@@ -105,6 +115,8 @@ struct LoadBench: Sendable {
         var events: [BenchEvent]
         var warmup: Duration
         var duration: Duration
+        /// Paced load (events/s, all clients together); nil: closed loop.
+        var rate: Double? = nil
     }
 
     struct Row: Sendable {
@@ -120,6 +132,7 @@ struct LoadBench: Sendable {
         var notes: [String]
         var loadBefore: String
         var loadAfter: String
+        var rate: Double? = nil
 
         func baseline(for row: Row) -> LoadGenerator.Result? {
             rows.first { $0.event == row.event && $0.clients == row.clients && $0.target == .legacy }?.result
@@ -128,7 +141,7 @@ struct LoadBench: Sendable {
         var markdown: String {
             var out: [String] = []
             for event in Set(rows.map(\.event)).sorted(by: { $0.rawValue < $1.rawValue }) {
-                out.append("## \(event.rawValue)")
+                out.append("## \(event.rawValue)" + (rate.map { ", paced at \(BenchFormat.integer($0)) events/s" } ?? ""))
                 out.append("")
                 var table: [[String]] = []
                 for row in rows where row.event == event {
@@ -201,6 +214,7 @@ struct LoadBench: Sendable {
             }
             return [
                 "benchmark": "load", "load_before": .string(loadBefore), "load_after": .string(loadAfter),
+                "rate_per_s": rate.map { BenchFormat.number($0) } ?? .null,
                 "notes": .array(notes.map { .string($0) }), "runs": .array(entries),
             ]
         }
@@ -253,7 +267,8 @@ struct LoadBench: Sendable {
                         continue
                     }
                     let generator = LoadGenerator(
-                        url: url, clients: clients, event: event, warmup: plan.warmup, duration: plan.duration)
+                        url: url, clients: clients, event: event, warmup: plan.warmup, duration: plan.duration,
+                        rate: plan.rate)
                     let result = await generator.run()
                     rows.append(Row(event: event, target: target, result: result, skipped: nil, clients: clients))
                     if let failure = result.failure {
@@ -276,6 +291,6 @@ struct LoadBench: Sendable {
             await process.stop()
         }
         servers.cleanUp()
-        return Report(rows: rows, notes: notes, loadBefore: loadBefore, loadAfter: BenchFormat.loadAverage())
+        return Report(rows: rows, notes: notes, loadBefore: loadBefore, loadAfter: BenchFormat.loadAverage(), rate: plan.rate)
     }
 }

@@ -62,6 +62,11 @@ struct LoadGenerator: Sendable {
     var connectTimeout: Duration = .seconds(60)
     /// Connection attempts in flight at once.
     var connectParallelism: Int = 50
+    /// Paced (open-loop) load: the events per second all clients send together, each client
+    /// every `clients / rate` seconds (staggered); a round trip is timed from when its event
+    /// was due, so a server that falls behind shows its backlog. `nil`: closed loop (each
+    /// client sends as soon as its previous event was answered).
+    var rate: Double?
 
     struct Result: Sendable {
         var clients: Int
@@ -167,9 +172,18 @@ struct LoadGenerator: Sendable {
             let clock = ContinuousClock()
             var sequence = 0
             var pending = false
+            // Paced: this client's events are due every `interval`, from a staggered offset.
+            let interval = rate.map { Duration.seconds(Double(clients) / $0) }
+            var due = interval.map { clock.now + $0 * (Double(index) / Double(clients)) }
             loop: while !recorder.isClosed {
                 sequence += 1
-                let sent = clock.now
+                if let next = due, let interval {
+                    if next > clock.now { try? await clock.sleep(until: next) }
+                    due = next + interval
+                    if recorder.isClosed { break loop }
+                }
+                // Timed from when the event was due (paced) or sent (closed loop).
+                let sent = due.flatMap { next in interval.map { next - $0 } } ?? clock.now
                 if event.usesAck {
                     pending = true
                     do {

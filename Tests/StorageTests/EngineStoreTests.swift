@@ -51,6 +51,21 @@ struct EngineStoreTests {
         }
     }
 
+    @Test func durabilityCanBeRelaxedForAShadowAndRestored() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try EngineStore.open(inDirectory: dir)
+            try await store.setFullDurability(false)
+            #expect(try await store.durabilitySettings().synchronous == "normal")
+            let state = defaultState().setting("/game_phase", "name_entry")
+            _ = try await store.commit(JournalEntry(time: t0, event: "start_new_game", sessionID: "sid-pi", client: "pi"), resultingState: state)
+            try await store.setFullDurability(true)
+            #expect(try await store.durabilitySettings().synchronous == "full")
+            #expect(try await store.loadCurrent()?.document == state)
+            try await store.close()
+            await #expect(throws: StorageError.closed) { try await store.setFullDurability(false) }
+        }
+    }
+
     @Test func commitThenReload() async throws {
         // Given an empty store
         let store = try EngineStore.inMemory()

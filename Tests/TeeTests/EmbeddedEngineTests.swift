@@ -5,6 +5,7 @@ import JSONDiff
 import JSONValue
 import NIOHTTP1
 import StateTeeTesting
+import Storage
 import Testing
 
 @testable import Tee
@@ -44,13 +45,18 @@ import Testing
                 _ = try await Harness.waitForStatus(proxy, "both healthy") {
                     $0["shadow_health"] == "healthy" && $0["upstreams"]?["legacy"]?["health"] == "healthy"
                 }
+                // A shadow's commits do not wait for the disk; the primary's do.
+                let engine = try #require(proxy.engine)
+                #expect(try await engine.durabilitySettings().synchronous == "normal")
                 try await SwitchoverTests.switchMidGame(proxy, path: "/switchover", expectPrimary: .engine, startGame: true)
                 #expect(try await store.primary() == .engine)
+                #expect(try await engine.durabilitySettings().synchronous == "full")
                 // Pages come from the engine now.
                 let page = try await PassThroughTests.get(proxy.url + "/player/2")
                 #expect(page.0 == 200)
                 try await SwitchoverTests.switchMidGame(proxy, path: "/rollback", expectPrimary: .legacy, startGame: false)
                 #expect(try await store.primary() == .legacy)
+                #expect(try await engine.durabilitySettings().synchronous == "normal")
                 #expect(store.adminLog.map(\.outcome) == ["ok", "ok"])
             }
         }

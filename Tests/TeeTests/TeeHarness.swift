@@ -62,6 +62,8 @@ enum Harness {
         let adminPort: Int
         /// The comparator, when the proxy runs with one.
         var comparator: StateComparator<ContinuousClock>?
+        /// The embedded engine, when there is one.
+        var engine: ScorerEngine?
         var url: String { "http://127.0.0.1:\(port)" }
         var adminURL: String { "http://127.0.0.1:\(adminPort)" }
     }
@@ -79,7 +81,7 @@ enum Harness {
             legReconnect: .init(initialDelay: .milliseconds(100), maxDelay: .milliseconds(500), retryInitialConnect: true),
             legConnectTimeout: .seconds(2))
         configuration.rules = (try? Compare.RulesFile.load(path: root + "/fixtures/rules/scorer.yaml")) ?? .none
-        // The whole suite runs at once on 2 cores: the embedded engine (an fsync per event)
+        // The whole suite runs at once on 2 cores: the embedded engine (one event at a time)
         // may trail the four senders by ~100 events; hold the clients from that backlog on.
         configuration.holdBacklog = 128
         return configuration
@@ -106,11 +108,13 @@ enum Harness {
     ) async throws -> R {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         var embedded: EmbeddedShadow?
+        var embeddedEngine: ScorerEngine?
         if configuration.engine == .embedded || configuration.legacy == .embedded {
             let (shadow, engine) = try await EmbeddedShadow.open(
                 configuration: engineConfiguration(directory: engineDirectory ?? temporaryDirectory(), dice: engineDice),
                 logger: logger)
             embedded = shadow
+            embeddedEngine = engine
             services.append(.init(service: engine))
         }
         let observer = ComparatorObserver()
@@ -143,7 +147,8 @@ enum Harness {
                     adminPort = try await ports.next("admin port") { $0.0 == "admin" }.1
                 }
                 let result = try await body(
-                    Proxy(proxy: proxy, port: clientPort, adminPort: adminPort, comparator: comparator))
+                    Proxy(proxy: proxy, port: clientPort, adminPort: adminPort, comparator: comparator,
+                          engine: embeddedEngine))
                 await group.triggerGracefulShutdown()
                 while try await tasks.next() != nil {}
                 return result
