@@ -45,19 +45,28 @@ struct WebSocketTransport: EngineIOTransport {
         do {
             for try await message in inbound.messages(maxSize: maxMessageSize) {
                 let packet: EngineIOPacket
-                switch message {
-                case .text(let text):
-                    do { packet = try EngineIOCodec.decodeWebSocket(.text(text)) } catch {
-                        return .lost(.parseError, SocketIOClientError.protocolError(error))
-                    }
-                case .binary(let buffer):
-                    packet = .binaryMessage(Array(buffer.readableBytesView))
+                switch Self.decode(message) {
+                case .success(let decoded): packet = decoded
+                case .failure(let error): return .lost(.parseError, SocketIOClientError.protocolError(error))
                 }
                 if case .stop(let end) = await handle(packet) { return end }
             }
             return .lost(.transportClose, nil)
         } catch {
             return .lost(.transportError, error)
+        }
+    }
+
+    /// (Synchronous: the reader's async frame stays in its task's allocator for the connection's life.)
+    @inline(never)
+    static func decode(_ message: WebSocketMessage) -> Result<EngineIOPacket, ProtocolError> {
+        switch message {
+        case .text(let text):
+            do throws(ProtocolError) { return .success(try EngineIOCodec.decodeWebSocket(.text(text))) } catch {
+                return .failure(error)
+            }
+        case .binary(let buffer):
+            return .success(.binaryMessage(Array(buffer.readableBytesView)))
         }
     }
 

@@ -142,51 +142,72 @@ public actor SocketIOClient {
         runState = .running
         defer { finishRun() }
         try configuration.validate()
-        let policy = configuration.reconnect
+        // Kept small: this frame stays in the task's allocator for the client's whole life
+        // (the decisions, with their logging, are made in synchronous helpers).
         var attempt = 0
         var everConnected = false
         while !stopRequested, !Task.isCancelled {
             if attempt > 0 {
-                if !policy.enabled || (policy.maxAttempts.map { attempt > $0 } ?? false) {
-                    throw SocketIOClientError.reconnectFailed(attempts: attempt - 1)
-                }
-                logger.debug("Reconnecting", metadata: ["statetee.attempt": "\(attempt)"])
+                try startReconnect(attempt: attempt)
                 await emit(.reconnecting(attempt: attempt))
-                if await waitForStop(upTo: policy.delay(attempt: attempt)) { break }
+                if await waitForStop(upTo: configuration.reconnect.delay(attempt: attempt)) { break }
             }
             let (end, wasConnected) = await connectOnce()
             if wasConnected { everConnected = true }
-            switch end {
-            case .clientDisconnect:
-                if wasConnected { await emit(.disconnected(.clientDisconnect)) }
-                return
-            case .serverDisconnect:
-                logger.debug("Server disconnected the client")
-                await emit(.disconnected(.serverDisconnect))
-                return
-            case .connectError(let data):
-                logger.debug("Server refused the connection", metadata: ["statetee.data": "\(data)"])
-                await emit(.connectError(data))
-                throw SocketIOClientError.connectError(data)
-            case .lost(let reason, let error):
-                if stopRequested || Task.isCancelled {
-                    if wasConnected { await emit(.disconnected(.clientDisconnect)) }
-                    return
-                }
-                if wasConnected {
-                    logger.debug(
-                        "Connection lost",
-                        metadata: ["statetee.reason": "\(reason.rawValue)", "statetee.error": "\(error.map { "\($0)" } ?? "-")"])
-                    await emit(.disconnected(reason))
-                    attempt = 1
-                } else {
-                    logger.debug("Connect attempt failed", metadata: ["statetee.error": "\(error.map { "\($0)" } ?? reason.rawValue)"])
-                    if !everConnected, !policy.retryInitialConnect {
-                        throw error ?? SocketIOClientError.connectTimeout
-                    }
-                    attempt += 1
-                }
+            let (event, next) = conclude(end, wasConnected: wasConnected, everConnected: everConnected)
+            if let event { await emit(event) }
+            switch next {
+            case .stop: return
+            case .fail(let error): throw error
+            case .retry(let reset): attempt = reset ? 1 : attempt + 1
             }
+        }
+    }
+
+    private enum RunStep {
+        case stop
+        case fail(any Error)
+        /// Reconnect: from the first attempt again (`reset`) or the next one.
+        case retry(reset: Bool)
+    }
+
+    /// Throws when the policy allows no further attempt.
+    @inline(never)
+    private func startReconnect(attempt: Int) throws {
+        let policy = configuration.reconnect
+        if !policy.enabled || (policy.maxAttempts.map { attempt > $0 } ?? false) {
+            throw SocketIOClientError.reconnectFailed(attempts: attempt - 1)
+        }
+        logger.debug("Reconnecting", metadata: ["statetee.attempt": "\(attempt)"])
+    }
+
+    /// What a connection's end means: the event to hand on first, then stop, fail or retry.
+    @inline(never)
+    private func conclude(_ end: SessionEnd, wasConnected: Bool, everConnected: Bool) -> (Event?, RunStep) {
+        switch end {
+        case .clientDisconnect:
+            return (wasConnected ? .disconnected(.clientDisconnect) : nil, .stop)
+        case .serverDisconnect:
+            logger.debug("Server disconnected the client")
+            return (.disconnected(.serverDisconnect), .stop)
+        case .connectError(let data):
+            logger.debug("Server refused the connection", metadata: ["statetee.data": "\(data)"])
+            return (.connectError(data), .fail(SocketIOClientError.connectError(data)))
+        case .lost(let reason, let error):
+            if stopRequested || Task.isCancelled {
+                return (wasConnected ? .disconnected(.clientDisconnect) : nil, .stop)
+            }
+            if wasConnected {
+                logger.debug(
+                    "Connection lost",
+                    metadata: ["statetee.reason": "\(reason.rawValue)", "statetee.error": "\(error.map { "\($0)" } ?? "-")"])
+                return (.disconnected(reason), .retry(reset: true))
+            }
+            logger.debug("Connect attempt failed", metadata: ["statetee.error": "\(error.map { "\($0)" } ?? reason.rawValue)"])
+            if !everConnected, !configuration.reconnect.retryInitialConnect {
+                return (nil, .fail(error ?? SocketIOClientError.connectTimeout))
+            }
+            return (nil, .retry(reset: false))
         }
     }
 
@@ -299,6 +320,25 @@ public actor SocketIOClient {
 
     /// Opens one Engine.IO connection and runs it to its end.
     private func connectOnce() async -> (SessionEnd, wasConnected: Bool) {
+        // Kept small, like run()'s: the set-up and tear-down are synchronous helpers, the
+        // polling transport (a large value) lives in its own function's frame.
+        let (id, outbound, continuation) = beginConnection()
+        let end: SessionEnd
+        do {
+            switch configuration.transport {
+            case .websocket:
+                end = try await runWebSocket(id: id, outbound: outbound)
+            case .polling:
+                end = try await runPolling(id: id, outbound: outbound)
+            }
+        } catch {
+            end = .lost(.transportError, error)
+        }
+        return (end, endConnection(continuation))
+    }
+
+    @inline(never)
+    private func beginConnection() -> (Int, AsyncStream<[EngineIOPacket]>, AsyncStream<[EngineIOPacket]>.Continuation) {
         connectionCounter += 1
         let id = connectionCounter
         let (outbound, continuation) = AsyncStream.makeStream(of: [EngineIOPacket].self)
@@ -306,27 +346,43 @@ public actor SocketIOClient {
         connection = Connection(id: id, outbound: continuation, started: now, lastPing: now)
         if stopRequested { continuation.finish() }
         logger.debug("Connecting", metadata: ["statetee.connection": "\(id)"])
+        return (id, outbound, continuation)
+    }
 
-        let end: SessionEnd
-        do {
-            switch configuration.transport {
-            case .websocket:
-                end = try await runWebSocket(id: id, outbound: outbound)
-            case .polling:
-                let transport = try await PollingTransport.open(configuration: configuration, http: http, logger: logger)
-                end = await runSession(id: id, transport: transport, outbound: outbound)
-            }
-        } catch {
-            end = .lost(.transportError, error)
-        }
+    /// Forgets the connection; whether its namespace was connected.
+    @inline(never)
+    private func endConnection(_ continuation: AsyncStream<[EngineIOPacket]>.Continuation) -> Bool {
         let wasConnected = connection?.sid != nil
         continuation.finish()
         connection = nil
         sid = nil
-        return (end, wasConnected)
+        return wasConnected
+    }
+
+    @inline(never)
+    private nonisolated func runPolling(id: Int, outbound: AsyncStream<[EngineIOPacket]>) async throws -> SessionEnd {
+        let transport = try await PollingTransport.open(configuration: configuration, http: http, logger: logger)
+        return await runSession(id: id, transport: transport, outbound: outbound)
     }
 
     private nonisolated func runWebSocket(id: Int, outbound: AsyncStream<[EngineIOPacket]>) async throws -> SessionEnd {
+        do {
+            // The client made (in a synchronous helper) and run, rather than
+            // `WebSocketClient.connect`: that static function's async frame (about 6 KiB) would
+            // stay in this task's allocator for the connection's whole life.
+            try await makeWebSocketClient(id: id, outbound: outbound).run()
+        } catch {
+            // An error while closing does not change how the session ended.
+            if let end = await takeEnd(id: id) { return end }
+            throw error
+        }
+        return await takeEnd(id: id) ?? .lost(.transportClose, nil)
+    }
+
+    @inline(never)
+    private nonisolated func makeWebSocketClient(
+        id: Int, outbound: AsyncStream<[EngineIOPacket]>
+    ) throws -> WebSocketClient {
         var headers = HTTPFields()
         for (name, value) in configuration.headers {
             if let fieldName = HTTPField.Name(name) { headers.append(HTTPField(name: fieldName, value: value)) }
@@ -335,20 +391,13 @@ public actor SocketIOClient {
         let wsConfiguration = WebSocketClientConfiguration(
             maxFrameSize: frameSize, additionalHeaders: headers, closeTimeout: configuration.closeTimeout)
         let maxMessageSize = configuration.maxPayload
-        do {
-            try await WebSocketClient.connect(
-                url: try configuration.webSocketURL(), configuration: wsConfiguration, logger: logger
-            ) { inbound, outboundWriter, _ in
-                let transport = WebSocketTransport(inbound: inbound, outbound: outboundWriter, maxMessageSize: maxMessageSize)
-                let end = await self.runSession(id: id, transport: transport, outbound: outbound)
-                await self.record(end, id: id)
-            }
-        } catch {
-            // An error while closing does not change how the session ended.
-            if let end = await takeEnd(id: id) { return end }
-            throw error
+        return WebSocketClient(
+            url: try configuration.webSocketURL(), configuration: wsConfiguration, logger: logger
+        ) { inbound, outboundWriter, _ in
+            let transport = WebSocketTransport(inbound: inbound, outbound: outboundWriter, maxMessageSize: maxMessageSize)
+            let end = await self.runSession(id: id, transport: transport, outbound: outbound)
+            await self.record(end, id: id)
         }
-        return await takeEnd(id: id) ?? .lost(.transportClose, nil)
     }
 
     private func record(_ end: SessionEnd, id: Int) {
@@ -483,6 +532,7 @@ public actor SocketIOClient {
     // MARK: - Ending
 
     /// Sleeps for `delay` unless ``disconnect()`` comes first; true when it did.
+    @inline(never)
     private func waitForStop(upTo delay: Duration) async -> Bool {
         if stopRequested { return true }
         await withTaskGroup(of: Void.self) { group in

@@ -74,49 +74,21 @@ final class ProxySession: Sendable {
     // MARK: - Client side
 
     /// Runs the session: reads the client's packets until it leaves, with the legs as child tasks.
+    /// (The async frames here stay in the session task's allocator for the session's life:
+    /// what does not wait is done in synchronous helpers, the close in its own function.)
     func run() async {
         await withDiscardingTaskGroup { group in
             var decoder = SocketIODecoder()
-            for await payload in connection.messages {
+            reading: for await payload in connection.messages {
                 let packet: SocketIOPacket
-                do {
-                    guard let decoded = try decoder.decode(payload) else { continue }
-                    packet = decoded
-                } catch {
-                    proxy.logger.debug(
-                        "Client sent a malformed packet",
-                        metadata: ["statetee.session": .string(id), "statetee.error": .string(String(describing: error))])
-                    connection.close(reason: .parseError)
-                    break
-                }
-                if packet.namespace != "/" {
-                    if packet.kind == .connect {
-                        connection.send(SocketIOCodec.encode(.connectError(namespace: packet.namespace, message: "Invalid namespace")))
-                    }
-                    continue
+                switch decode(payload, with: &decoder) {
+                case .packet(let decoded): packet = decoded
+                case .skip: continue
+                case .malformed: break reading
                 }
                 switch packet.kind {
                 case .connect:
-                    let start = state.withLock { state -> Bool in
-                        guard !state.connectRequested else { return false }
-                        state.connectRequested = true
-                        state.legacy.phase = .connecting
-                        state.engine.phase = .connecting
-                        return true
-                    }
-                    guard start else { continue }
-                    let primary = state.withLock { $0.primary }
-                    for upstream in [primary, primary.other] {
-                        let leg = proxy.makeLeg(upstream, auth: packet.data)
-                        let attached = state.withLock { state -> Bool in
-                            guard !state.closed else { return false }
-                            state[upstream].leg = leg
-                            return true
-                        }
-                        guard attached else { break }
-                        let reporter = LegReporter(
-                            event: { event in await self.legEvent(event, from: upstream) },
-                            packet: { packet in self.legPacket(packet, from: upstream) })
+                    for (leg, reporter) in startLegs(auth: packet.data) {
                         group.addTask { await leg.run(reporter) }
                     }
                 case .disconnect:
@@ -128,27 +100,94 @@ final class ProxySession: Sendable {
                 }
                 if !connection.isOpen { break }
             }
-            // Frames the client sent during a switchover still go to the new primary, as they
-            // would have reached the server without the proxy.
-            await waitUntilReleased()
-            // The primary leg now; the shadow leg once the mirror delivered what the client sent.
-            let primaryLeg = state.withLock { state -> (any UpstreamLeg)? in
-                state.closed = true
-                return state[state.primary].leg
-            }
-            await primaryLeg?.close()
-            // The shadow leg: once the mirror delivered everything the client sent, and the
-            // shadow answered the acks it owes (bounded), so the comparator sees its last outputs.
-            proxy.mirrorClose(self)
-            await waitForMirrorFlush()
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.waitForShadowAcks() }
-                group.addTask { try? await Task.sleep(for: .seconds(2)) }
-                await group.next()
-                group.cancelAll()
-            }
-            await closeLegs()
+            await closeSession()
         }
+    }
+
+    private enum Decoded {
+        case packet(SocketIOPacket)
+        /// Incomplete (attachments to come), or for another namespace.
+        case skip
+        /// The connection was closed.
+        case malformed
+    }
+
+    /// A client packet for `/`.
+    @inline(never)
+    private func decode(_ payload: EngineIOPacket.Payload, with decoder: inout SocketIODecoder) -> Decoded {
+        let packet: SocketIOPacket
+        do {
+            guard let decoded = try decoder.decode(payload) else { return .skip }
+            packet = decoded
+        } catch {
+            proxy.logger.debug(
+                "Client sent a malformed packet",
+                metadata: ["statetee.session": .string(id), "statetee.error": .string(String(describing: error))])
+            connection.close(reason: .parseError)
+            return .malformed
+        }
+        if packet.namespace != "/" {
+            if packet.kind == .connect {
+                connection.send(SocketIOCodec.encode(.connectError(namespace: packet.namespace, message: "Invalid namespace")))
+            }
+            return .skip
+        }
+        return .packet(packet)
+    }
+
+    /// The legs to run for the client's CONNECT (none for a repeated one, or once closed).
+    @inline(never)
+    private func startLegs(auth: JSONValue?) -> [(any UpstreamLeg, LegReporter)] {
+        let start = state.withLock { state -> Bool in
+            guard !state.connectRequested else { return false }
+            state.connectRequested = true
+            state.legacy.phase = .connecting
+            state.engine.phase = .connecting
+            return true
+        }
+        guard start else { return [] }
+        let primary = state.withLock { $0.primary }
+        var legs: [(any UpstreamLeg, LegReporter)] = []
+        for upstream in [primary, primary.other] {
+            let leg = proxy.makeLeg(upstream, auth: auth)
+            let attached = state.withLock { state -> Bool in
+                guard !state.closed else { return false }
+                state[upstream].leg = leg
+                return true
+            }
+            guard attached else { break }
+            let reporter = LegReporter(
+                event: { event in await self.legEvent(event, from: upstream) },
+                packet: { packet in self.legPacket(packet, from: upstream) })
+            legs.append((leg, reporter))
+        }
+        return legs
+    }
+
+    /// The client left: its held frames, then the primary leg, then the shadow leg once the
+    /// mirror delivered what the client sent.
+    @inline(never)
+    private func closeSession() async {
+        // Frames the client sent during a switchover still go to the new primary, as they
+        // would have reached the server without the proxy.
+        await waitUntilReleased()
+        // The primary leg now; the shadow leg once the mirror delivered what the client sent.
+        let primaryLeg = state.withLock { state -> (any UpstreamLeg)? in
+            state.closed = true
+            return state[state.primary].leg
+        }
+        await primaryLeg?.close()
+        // The shadow leg: once the mirror delivered everything the client sent, and the
+        // shadow answered the acks it owes (bounded), so the comparator sees its last outputs.
+        proxy.mirrorClose(self)
+        await waitForMirrorFlush()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForShadowAcks() }
+            group.addTask { try? await Task.sleep(for: .seconds(2)) }
+            await group.next()
+            group.cancelAll()
+        }
+        await closeLegs()
     }
 
     /// The mirror consumer reached this session's close marker.
@@ -267,44 +306,60 @@ final class ProxySession: Sendable {
 
     // MARK: - Upstream side
 
+    /// What a leg reports. (Each case in its own function: the async frame of this one, kept in
+    /// the leg task's allocator for the session's life, stays small.)
     func legEvent(_ event: LegEvent, from upstream: UpstreamID) async {
+        if case .connected(let sid) = event {
+            await legConnected(sid: sid, from: upstream)
+        } else {
+            legChanged(event, from: upstream)
+        }
+    }
+
+    @inline(never)
+    private func legConnected(sid: String, from upstream: UpstreamID) async {
+        let (answer, role) = state.withLock { state -> (SocketIOPacket?, UpstreamRole) in
+            let role: UpstreamRole = upstream == state.primary ? .primary : .shadow
+            var answer: SocketIOPacket?
+            if role == .primary, !state.clientConnected {
+                state.clientConnected = true
+                answer = .connect(data: ["sid": .string(sid)])
+            }
+            return (answer, role)
+        }
+        if let answer { connection.send(SocketIOCodec.encode(answer)) }
+        // Mirror copies that waited for this leg go first, in order; the leg is `up`
+        // (taking new copies directly) only once none is left.
+        while true {
+            let batch = state.withLock { state -> (any UpstreamLeg, [SocketIOPacket])? in
+                guard let leg = state[upstream].leg, !state[upstream].pending.isEmpty else {
+                    state[upstream].phase = .up
+                    return nil
+                }
+                var batch: [SocketIOPacket] = []
+                for (packet, sequence) in state[upstream].pending {
+                    var wire = packet
+                    if let clientID = packet.id {
+                        wire.id = state[upstream].acks.outbound(clientID: clientID, sequence: sequence)
+                    } else {
+                        state.lastUnackedEvent = ContinuousClock.now
+                    }
+                    batch.append(wire)
+                }
+                state[upstream].pending = []
+                return (leg, batch)
+            }
+            guard let (leg, packets) = batch else { break }
+            for packet in packets { _ = await leg.send(packet) }
+        }
+        proxy.legConnected(upstream, role: role, session: id)
+    }
+
+    @inline(never)
+    private func legChanged(_ event: LegEvent, from upstream: UpstreamID) {
         switch event {
-        case .connected(let sid):
-            let (answer, role) = state.withLock { state -> (SocketIOPacket?, UpstreamRole) in
-                let role: UpstreamRole = upstream == state.primary ? .primary : .shadow
-                var answer: SocketIOPacket?
-                if role == .primary, !state.clientConnected {
-                    state.clientConnected = true
-                    answer = .connect(data: ["sid": .string(sid)])
-                }
-                return (answer, role)
-            }
-            if let answer { connection.send(SocketIOCodec.encode(answer)) }
-            // Mirror copies that waited for this leg go first, in order; the leg is `up`
-            // (taking new copies directly) only once none is left.
-            while true {
-                let batch = state.withLock { state -> (any UpstreamLeg, [SocketIOPacket])? in
-                    guard let leg = state[upstream].leg, !state[upstream].pending.isEmpty else {
-                        state[upstream].phase = .up
-                        return nil
-                    }
-                    var batch: [SocketIOPacket] = []
-                    for (packet, sequence) in state[upstream].pending {
-                        var wire = packet
-                        if let clientID = packet.id {
-                            wire.id = state[upstream].acks.outbound(clientID: clientID, sequence: sequence)
-                        } else {
-                            state.lastUnackedEvent = ContinuousClock.now
-                        }
-                        batch.append(wire)
-                    }
-                    state[upstream].pending = []
-                    return (leg, batch)
-                }
-                guard let (leg, packets) = batch else { break }
-                for packet in packets { _ = await leg.send(packet) }
-            }
-            proxy.legConnected(upstream, role: role, session: id)
+        case .connected:
+            break
         case .packet(let packet):
             legPacket(packet, from: upstream)
         case .lost(let reason), .ended(let reason):

@@ -141,7 +141,16 @@ public final class TeeProxy: Service, Sendable {
         return ClientServer(application: application, engineIO: engineIO)
     }
 
+    /// (Its async frame stays in the session task's allocator for the session's life: the
+    /// bookkeeping is done in synchronous helpers.)
     func handle(_ connection: EngineIOConnection) async {
+        let session = sessionOpened(connection)
+        await session.run()
+        sessionClosed(session)
+    }
+
+    @inline(never)
+    private func sessionOpened(_ connection: EngineIOConnection) -> ProxySession {
         let session = registry.withLock { registry in
             let session = ProxySession(connection: connection, proxy: self, primary: registry.primary, holding: registry.holding)
             registry.sessions[session.id] = session
@@ -150,7 +159,11 @@ public final class TeeProxy: Service, Sendable {
         counters.sessions.add(1, ordering: .relaxed)
         metrics.sessions.increment()
         logger.debug("Client session opened", metadata: ["statetee.session": .string(session.id)])
-        await session.run()
+        return session
+    }
+
+    @inline(never)
+    private func sessionClosed(_ session: ProxySession) {
         _ = registry.withLock { $0.sessions.removeValue(forKey: session.id) }
         counters.sessions.subtract(1, ordering: .relaxed)
         metrics.sessions.decrement()

@@ -69,18 +69,23 @@ struct SocketLeg: UpstreamLeg {
                 }
             }
             for await event in client.events {
-                switch event {
-                case .connected(let sid): await report(.connected(sid: sid))
-                case .packet(let packet): await report(.packet(packet))
-                case .event(let name, let args, let attachments, let ackID):
-                    await report(.packet(.event(name, args, id: ackID, attachments: attachments)))
-                case .disconnected(let reason): await report(.lost(reason: reason.rawValue))
-                case .connectError(let data): await report(.refused(data))
-                case .reconnecting: await report(.retrying)
-                }
+                await report(Self.legEvent(event))
             }
             let reason = await group.next() ?? "closed"
             await report(.ended(reason: reason))
+        }
+    }
+
+    /// (Synchronous: the consuming task's async frame stays in its allocator for the session's life.)
+    @inline(never)
+    static func legEvent(_ event: SocketIOClient.Event) -> LegEvent {
+        switch event {
+        case .connected(let sid): .connected(sid: sid)
+        case .packet(let packet): .packet(packet)
+        case .event(let name, let args, let attachments, let ackID): .packet(.event(name, args, id: ackID, attachments: attachments))
+        case .disconnected(let reason): .lost(reason: reason.rawValue)
+        case .connectError(let data): .refused(data)
+        case .reconnecting: .retrying
         }
     }
 
