@@ -160,7 +160,14 @@ struct ClientTests {
                 // the order they leave it, so they must reach the handler in that order.
                 for _ in 0..<20 { try await client.send(.event("sequenced", [])) }
                 try await client.send(.event("ack", ["q"], id: 5))
-                try await log.next("raw ack") { $0.packet?.isAck == true }
+                // The ack's thread may finish before the last answers' threads: wait for all 21.
+                var (answers, acked) = (0, false)
+                while answers < 20 || !acked {
+                    let event = try await log.next("20 answers and the raw ack") {
+                        $0.packet?.eventName == "sequenced" || $0.packet?.isAck == true
+                    }
+                    if event.packet?.isAck == true { acked = true } else { answers += 1 }
+                }
                 await client.disconnect()
                 try await group.waitForAll()
             }
@@ -290,19 +297,37 @@ struct ClientTests {
 
     @Test(arguments: [SocketIOClient.Configuration.Transport.websocket, .polling])
     func firstConnectFailureIsThrownPromptly(transport: SocketIOClient.Configuration.Transport) async throws {
-        // A port that was just free: nothing listens there.
-        let port = try await withEchoServer { server, port in
-            await server.terminate()
-            return port
-        }
-        await #expect(throws: (any Error).self) {
-            try await withTimeout(.seconds(10), "a refused connect") {
-                try await SocketIOClient.withConnection(configuration: clientConfiguration(port: port, transport: transport)) { _ in }
+        // A port bound but not listening: connecting is refused, and no other test's server can
+        // take it meanwhile (a port just freed could be handed to one).
+        try await Self.withRefusingPort { port in
+            await #expect(throws: (any Error).self) {
+                try await withTimeout(.seconds(10), "a refused connect") {
+                    try await SocketIOClient.withConnection(configuration: clientConfiguration(port: port, transport: transport)) { _ in }
+                }
             }
         }
         #expect(throws: SocketIOClientError.invalidURL("127.0.0.1:1")) {
             try SocketIOClient.Configuration(url: "127.0.0.1:1").validate()
         }
+    }
+
+    /// Runs `body` with a 127.0.0.1 port that a socket holds without listening.
+    static func withRefusingPort(_ body: (Int) async throws -> Void) async throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(fd, generic, length) == 0 && getsockname(fd, generic, &length) == 0
+            }
+        }
+        try #require(bound)
+        try await body(Int(UInt16(bigEndian: address.sin_port)))
     }
 
     @Test func withConnectionRunsTheBodyAndDisconnects() async throws {
