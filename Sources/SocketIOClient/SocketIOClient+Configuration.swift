@@ -41,6 +41,10 @@ extension SocketIOClient {
         /// Deliver received events and unmatched acks as ``Event/packet(_:)``
         /// (for relays) instead of ``Event/event(name:args:attachments:ackID:)``. Default false.
         public var rawPackets: Bool
+        /// A cheap look at each text Socket.IO EVENT packet (`2...`, as received) once connected:
+        /// `false` drops it before it is decoded (no handler, no ``Event``). For load generators
+        /// that wait for one broadcast among many; a relay must not set it. Default nil: none dropped.
+        public var eventFilter: (@Sendable (String) -> Bool)? = nil
 
         public init(
             url: String,

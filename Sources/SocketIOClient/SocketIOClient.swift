@@ -481,6 +481,11 @@ public actor SocketIOClient {
         case .close:
             return (.stop(.lost(.transportClose, nil)), nil)
         case .message:
+            if let filter = configuration.eventFilter, connection.sid != nil, case .text(let text) = packet.payload,
+                text.utf8.first == UInt8(ascii: "2"), !filter(text)
+            {
+                return (.continue, nil)
+            }
             let decoded: SocketIOPacket?
             do { decoded = try connection.decoder.decode(packet.payload) } catch {
                 return (.stop(.lost(.parseError, SocketIOClientError.protocolError(error))), nil)

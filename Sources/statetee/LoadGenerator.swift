@@ -149,6 +149,10 @@ struct LoadGenerator: Sendable {
     ) async {
         var configuration = SocketIOClient.Configuration(url: url, reconnect: .disabled, connectTimeout: connectTimeout)
         configuration.bufferWhileDisconnected = false
+        // update_score: N clients receive N broadcasts per round; only frames that contain this
+        // client's value are decoded (the generator shares the cores with the servers).
+        let awaited = AwaitedValue()
+        if event == .updateScore { configuration.eventFilter = { awaited.mayMatch($0) } }
         let client = SocketIOClient(configuration: configuration)
         await registry.add(client)
         await withTaskGroup(of: Void.self) { group in
@@ -196,6 +200,7 @@ struct LoadGenerator: Sendable {
                     recorder.record(sent: sent, done: clock.now, measured: sent >= schedule.start)
                     continue loop
                 }
+                if event == .updateScore { awaited.set(BenchEvent.scoreValue(client: index, sequence: sequence)) }
                 do {
                     try await client.emit(event.rawValue, event.arguments(client: index, sequence: sequence))
                 } catch {
@@ -450,6 +455,35 @@ actor ClientRegistry {
         let all = clients
         await withTaskGroup(of: Void.self) { group in
             for client in all { group.addTask { await client.disconnect() } }
+        }
+    }
+}
+
+/// The value a load client waits for, read by its event filter on the client's reader.
+final class AwaitedValue: Sendable {
+    private let value = Atomic<Int>(-1)  // -1: every event passes (connecting)
+
+    func set(_ newValue: Int) { value.store(newValue, ordering: .relaxed) }
+
+    /// Whether `text` may carry the awaited value: its decimal digits appear in it.
+    func mayMatch(_ text: String) -> Bool {
+        let awaited = value.load(ordering: .relaxed)
+        guard awaited >= 0 else { return true }
+        let needle = Array(String(awaited).utf8)
+        var text = text
+        return text.withUTF8 { haystack in
+            guard haystack.count >= needle.count else { return false }
+            let last = haystack.count - needle.count
+            var i = 0
+            while i <= last {
+                if haystack[i] == needle[0] {
+                    var j = 1
+                    while j < needle.count, haystack[i + j] == needle[j] { j += 1 }
+                    if j == needle.count { return true }
+                }
+                i += 1
+            }
+            return false
         }
     }
 }

@@ -180,6 +180,26 @@ struct ClientTests {
         }
     }
 
+    @Test func anEventFilterDropsEventsBeforeTheyAreDecoded() async throws {
+        try await withEchoServer { _, port in
+            var configuration = clientConfiguration(port: port)
+            // Sees the Socket.IO packet as received: drops the answer numbered 1.
+            configuration.eventFilter = { !($0.hasPrefix("2[\"sequenced\"") && $0.hasSuffix(",1]")) }
+            try await SocketIOClient.withConnection(configuration: configuration) { client in
+                for _ in 0..<3 { try await client.emit("sequenced", []) }
+                var numbers: [JSONValue] = []
+                for await event in client.events {
+                    guard case .event("sequenced", let args, _, _) = event else { continue }
+                    numbers += args
+                    if args == [2] { break }  // answers leave the server in order: 2 is the last
+                }
+                #expect(numbers == [0, 2])
+                // Acks and other events are untouched.
+                #expect(try await client.emitWithAck("ack", ["x"], timeout: .seconds(5)) == ["x"])
+            }
+        }
+    }
+
     // MARK: disconnects and reconnects
 
     @Test func serverDisconnectEndsTheClientWithoutReconnecting() async throws {
