@@ -111,7 +111,5 @@ extension ServerEvent {
 
 /// Polls a condition until it holds (for state that has no event to wait on), within a timeout.
 func waitUntil(_ what: String, timeout: Duration = .seconds(10), _ condition: @Sendable @escaping () -> Bool) async throws {
-    try await withTimeout(timeout, what) {
-        while !condition() { try await Task.sleep(for: .milliseconds(10)) }
-    }
+    _ = try await poll(what, timeout: timeout, every: .milliseconds(10)) { condition() ? true : nil }
 }

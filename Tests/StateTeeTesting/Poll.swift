@@ -1,6 +1,8 @@
 /// Asks `probe` again every `interval` until it returns a value, throwing ``TimeoutError``
 /// after `timeout`. Only for facts that no event announces, where a read is the only way
-/// to see them: another process's files, status or state.
+/// to see them: another process's files, status or state. Return `nil` with `guard ... else
+/// { return nil }`: in `ok ? value : nil` a `JSONValue` takes the literal as `JSONValue.null`,
+/// a value, and the poll ends at once.
 public func poll<Result: Sendable>(
     _ what: String,
     timeout: Duration = .seconds(10),

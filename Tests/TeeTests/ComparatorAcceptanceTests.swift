@@ -60,10 +60,12 @@ import Testing
                     adminLine = try await proxy.waitForLine(prefix: "ADMIN ")
                 }
                 let admin = "http://127.0.0.1:" + adminLine.dropFirst("ADMIN ".count)
-                _ = try await poll("both upstreams healthy") {
+                _ = try await poll("both upstreams healthy") { () async throws -> JSONValue? in
                     let status = try await Self.status(admin)
-                    return status["shadow_health"] == "healthy" && status["upstreams"]?["legacy"]?["health"] == "healthy"
-                        ? status : nil
+                    // (Not `? status : nil`: a nil literal would become JSONValue.null, not "not yet".)
+                    guard status["shadow_health"] == "healthy", status["upstreams"]?["legacy"]?["health"] == "healthy"
+                    else { return nil }
+                    return status
                 }
                 // At a quarter of the recorded pace (events 200 ms apart, a whole game in 12 s; a
                 // real game is slower still): each event is compared on its own, and after a
@@ -76,9 +78,10 @@ import Testing
                 let mirrored = try await Self.status(admin)["queue"]?["next_sequence"]?.intValue.map { $0 - 1 } ?? -1
                 #expect(mirrored > 0)
                 do {
-                    _ = try await poll("every event compared", timeout: .seconds(40), every: .milliseconds(100)) {
+                    _ = try await poll("every event compared", timeout: .seconds(40), every: .milliseconds(100)) { () async throws -> JSONValue? in
                         let details = try await Self.status(admin)["readiness"]?["details"]
-                        return (details?["last_compared_sequence"]?.intValue ?? 0) >= mirrored ? details : nil
+                        guard let details, (details["last_compared_sequence"]?.intValue ?? 0) >= mirrored else { return nil }
+                        return details
                     }
                 } catch {
                     Issue.record("\(error); the proxy's log:\n\(proxy.stderr.suffix(4000))")

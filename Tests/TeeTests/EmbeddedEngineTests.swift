@@ -71,12 +71,9 @@ import Testing
                 let run = try await Harness.runClient(url: proxy.url, script: SuppressionTests.phoneSession)
                 #expect(!run.failed)
                 let comparator = try #require(proxy.comparator)
-                let status = try await withTimeout(.seconds(10), "comparisons") {
-                    while true {
-                        let status = await comparator.currentStatus()
-                        if status.comparisons > 0, status.pendingEvents == 0, status.eventsMirrored >= 20 { return status }
-                        try await Task.sleep(for: .milliseconds(50))
-                    }
+                let status = try await poll("comparisons") {
+                    let status = await comparator.currentStatus()
+                    return status.comparisons > 0 && status.pendingEvents == 0 && status.eventsMirrored >= 20 ? status : nil
                 }
                 #expect(status.eventsMirrored >= 20)
                 // Far from the rules' readiness (50 clean comparisons and a full game): refused,

@@ -233,12 +233,11 @@ enum Harness {
     static func waitForStatus(
         _ proxy: Proxy, _ what: String, timeout: Duration = .seconds(10), _ predicate: @escaping @Sendable (JSONValue) -> Bool
     ) async throws -> JSONValue {
-        try await withTimeout(timeout, what) {
-            while true {
-                let status = await proxy.proxy.status()
-                if predicate(status) { return status }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+        try await poll(what, timeout: timeout) {
+            let status = await proxy.proxy.status()
+            // (Not `? status : nil`: a nil literal would become JSONValue.null, not "not yet".)
+            guard predicate(status) else { return nil }
+            return status
         }
     }
 
