@@ -1,4 +1,5 @@
 import JSONValue
+import SocketIOProtocol
 
 extension SocketIOClient {
     /// How a client connects, reconnects and buffers. Every field has a documented default.
@@ -38,13 +39,16 @@ extension SocketIOClient {
         /// (re)connect, as socket.io-client does. When false, sending while not
         /// connected throws ``SocketIOClientError/notConnected``. Default true.
         public var bufferWhileDisconnected: Bool
-        /// Deliver received events and unmatched acks as ``Event/packet(_:)``
+        /// Deliver received events and unmatched acks as ``Event/packet(_:text:)``
         /// (for relays) instead of ``Event/event(name:args:attachments:ackID:)``. Default false.
         public var rawPackets: Bool
         /// A cheap look at each text Socket.IO EVENT packet (`2...`, as received) once connected:
         /// `false` drops it before it is decoded (no handler, no ``Event``). For load generators
         /// that wait for one broadcast among many; a relay must not set it. Default nil: none dropped.
         public var eventFilter: (@Sendable (String) -> Bool)? = nil
+        /// Text EVENT packets decoded once for every client sharing the cache: a relay whose
+        /// clients each receive the same broadcast parses it once. Default nil: each decodes.
+        public var eventCache: SocketIOEventCache? = nil
 
         public init(
             url: String,

@@ -10,8 +10,10 @@ extension SocketIOClient {
         /// `ackID` is set the server waits for ``SocketIOClient/ack(_:_:attachments:)``.
         case event(name: String, args: [JSONValue], attachments: [[UInt8]], ackID: Int?)
         /// With ``Configuration/rawPackets``: every received event or binary event,
-        /// and every ack that answers no ``SocketIOClient/emitWithAck(_:_:attachments:timeout:)``.
-        case packet(SocketIOPacket)
+        /// and every ack that answers no ``SocketIOClient/emitWithAck(_:_:attachments:timeout:)``;
+        /// `text` is the Engine.IO message it was decoded from when that was all of it (no
+        /// attachments), for a relay to forward the same bytes.
+        case packet(SocketIOPacket, text: String?)
         /// The connection ended; a reconnect follows unless the reason is
         /// ``DisconnectReason/serverDisconnect`` or ``DisconnectReason/clientDisconnect``
         /// or the reconnect policy says no.

@@ -487,17 +487,20 @@ public actor SocketIOClient {
                 return (.continue, nil)
             }
             let decoded: SocketIOPacket?
-            do { decoded = try connection.decoder.decode(packet.payload) } catch {
+            do { decoded = try connection.decoder.decode(packet.payload, cache: configuration.eventCache) } catch {
                 return (.stop(.lost(.parseError, SocketIOClientError.protocolError(error))), nil)
             }
-            if let decoded { return received(decoded, connection: &connection) }
+            if let decoded {
+                let text = decoded.attachments.isEmpty ? packet.text : nil
+                return received(decoded, text: text, connection: &connection)
+            }
         case .pong, .upgrade, .noop:
             break
         }
         return (.continue, nil)
     }
 
-    private func received(_ packet: SocketIOPacket, connection: inout Connection) -> (ReadDecision, Event?) {
+    private func received(_ packet: SocketIOPacket, text: String?, connection: inout Connection) -> (ReadDecision, Event?) {
         logger.trace("Packet received", metadata: ["statetee.packet": "\(packet)"])
         guard packet.namespace == configuration.namespace else { return (.continue, nil) }
         switch packet.kind {
@@ -520,7 +523,7 @@ public actor SocketIOClient {
             return (.stop(.serverDisconnect), nil)
         case .event, .binaryEvent:
             if configuration.rawPackets {
-                return (.continue, .packet(packet))
+                return (.continue, .packet(packet, text: text))
             } else if let name = packet.eventName {
                 return (.continue, .event(name: name, args: packet.eventArguments, attachments: packet.attachments, ackID: packet.id))
             }
@@ -528,7 +531,7 @@ public actor SocketIOClient {
             if let id = packet.id, let waiter = pendingAcks.removeValue(forKey: id) {
                 waiter.resume(returning: packet)
             } else if configuration.rawPackets {
-                return (.continue, .packet(packet))
+                return (.continue, .packet(packet, text: text))
             }
         }
         return (.continue, nil)

@@ -72,7 +72,7 @@ struct EmbeddedLeg: UpstreamLeg {
             case .connectError: await report(.refused(packet.data ?? .null))
             case .disconnect:
                 sink.finish()
-            default: await report(.packet(packet))
+            default: await report(.packet(packet, text: nil))
             }
         }
         await session.close()

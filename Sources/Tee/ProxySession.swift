@@ -158,7 +158,7 @@ final class ProxySession: Sendable {
             guard attached else { break }
             let reporter = LegReporter(
                 event: { event in await self.legEvent(event, from: upstream) },
-                packet: { packet in self.legPacket(packet, from: upstream) })
+                packet: { packet in self.legPacket(packet, text: nil, from: upstream) })
             legs.append((leg, reporter))
         }
         return legs
@@ -360,8 +360,8 @@ final class ProxySession: Sendable {
         switch event {
         case .connected:
             break
-        case .packet(let packet):
-            legPacket(packet, from: upstream)
+        case .packet(let packet, let text):
+            legPacket(packet, text: text, from: upstream)
         case .lost(let reason), .ended(let reason):
             let role = lose(upstream)
             let closed = state.withLock { state in
@@ -400,7 +400,9 @@ final class ProxySession: Sendable {
 
     /// An event or ack from an upstream: relayed to the client when it is the primary's, reported
     /// either way. Never waits (the embedded engine's leg calls it from inside the engine).
-    func legPacket(_ packet: SocketIOPacket, from upstream: UpstreamID) {
+    /// An event is relayed as `text`, the bytes the upstream sent, when the leg has them; an
+    /// ack is encoded again with the client's ack id.
+    func legPacket(_ packet: SocketIOPacket, text: String?, from upstream: UpstreamID) {
         var packet = packet
         let answered = state.withLock { state -> (UpstreamRole, Int64?, report: Bool)? in
             let role: UpstreamRole = upstream == state.primary ? .primary : .shadow
@@ -417,7 +419,11 @@ final class ProxySession: Sendable {
         guard let (role, sequence, report) = answered else { return }
         if packet.isAck { checkAckWaiter() }
         if role == .primary {
-            connection.send(SocketIOCodec.encode(packet))
+            if let text, !packet.isAck {
+                connection.send([.text(text)])
+            } else {
+                connection.send(SocketIOCodec.encode(packet))
+            }
         }
         if report {
             proxy.upstreamOutput(packet, upstream: upstream, role: role, session: id, answersSequence: sequence)

@@ -32,6 +32,8 @@ public final class TeeProxy: Service, Sendable {
     private let registry: Mutex<Registry>
     let counters = Counters()
     let metrics = TeeMetrics()
+    /// Per upstream, the events its legs decoded lately: one broadcast is parsed once, not once a client.
+    private let eventCaches = [SocketIOEventCache(), SocketIOEventCache()]
     private let switchoverLock = Mutex(false)
 
     struct Registry: Sendable {
@@ -182,7 +184,8 @@ public final class TeeProxy: Service, Sendable {
             legLogger[metadataKey: "statetee.leg"] = .string(upstream.rawValue)
             leg = SocketLeg(
                 url: url, auth: auth, reconnect: configuration.legReconnect,
-                connectTimeout: configuration.legConnectTimeout, httpClient: httpClient, logger: legLogger)
+                connectTimeout: configuration.legConnectTimeout, eventCache: eventCache(upstream),
+                httpClient: httpClient, logger: legLogger)
         }
         guard configuration.orderedShadowConnects, upstream != primary else { return leg }
         let gate = ShadowLegGate()
@@ -191,6 +194,11 @@ public final class TeeProxy: Service, Sendable {
     }
 
     var primary: UpstreamID { registry.withLock { $0.primary } }
+
+    /// The decoded-event cache shared by the legs to `upstream`.
+    func eventCache(_ upstream: UpstreamID) -> SocketIOEventCache {
+        eventCaches[upstream == .legacy ? 0 : 1]
+    }
 
     func monitor(_ upstream: UpstreamID) -> UpstreamMonitor {
         monitors[upstream == .legacy ? 0 : 1]

@@ -8,8 +8,9 @@ import SocketIOProtocol
 enum LegEvent: Sendable {
     /// The namespace is connected (again, after a reconnect).
     case connected(sid: String)
-    /// An event or an ack from the upstream (raw, ack ids as on the leg).
-    case packet(SocketIOPacket)
+    /// An event or an ack from the upstream (raw, ack ids as on the leg), with the text it
+    /// came in when it was one Engine.IO message (the bytes to relay unchanged).
+    case packet(SocketIOPacket, text: String?)
     /// The connection was lost; a shadow leg reconnects by itself.
     case lost(reason: String)
     /// A connect attempt failed (or the connection was lost); the leg tries again after a backoff.
@@ -48,11 +49,14 @@ protocol UpstreamLeg: Sendable {
 struct SocketLeg: UpstreamLeg {
     let client: SocketIOClient
 
+    /// - Parameter eventCache: shared by the proxy's legs to one upstream: a broadcast reaches
+    ///   every leg with the same bytes and is parsed once.
     init(url: String, auth: JSONValue?, reconnect: SocketIOClient.ReconnectPolicy, connectTimeout: Duration,
-         httpClient: HTTPClient, logger: Logger) {
-        let configuration = SocketIOClient.Configuration(
+         eventCache: SocketIOEventCache?, httpClient: HTTPClient, logger: Logger) {
+        var configuration = SocketIOClient.Configuration(
             url: url, transport: .websocket, auth: auth, reconnect: reconnect, connectTimeout: connectTimeout,
             bufferWhileDisconnected: false, rawPackets: true)
+        configuration.eventCache = eventCache
         client = SocketIOClient(configuration: configuration, httpClient: httpClient, logger: logger)
     }
 
@@ -81,8 +85,9 @@ struct SocketLeg: UpstreamLeg {
     static func legEvent(_ event: SocketIOClient.Event) -> LegEvent {
         switch event {
         case .connected(let sid): .connected(sid: sid)
-        case .packet(let packet): .packet(packet)
-        case .event(let name, let args, let attachments, let ackID): .packet(.event(name, args, id: ackID, attachments: attachments))
+        case .packet(let packet, let text): .packet(packet, text: text)
+        case .event(let name, let args, let attachments, let ackID):
+            .packet(.event(name, args, id: ackID, attachments: attachments), text: nil)
         case .disconnected(let reason): .lost(reason: reason.rawValue)
         case .connectError(let data): .refused(data)
         case .reconnecting: .retrying

@@ -112,12 +112,12 @@ final class UpstreamMonitor: Sendable {
             switch event {
             case .connected:
                 state.withLock { $0.connected = true }
-            case .packet(let packet) where packet.eventName == "game_state_update":
+            case .packet(let packet, _) where packet.eventName == "game_state_update":
                 let payload = packet.eventArguments.first ?? .null
                 state.withLock { state in
                     for id in state.seen.keys { state.seen[id] = payload }
                 }
-            case .packet(let packet) where packet.isAck:
+            case .packet(let packet, _) where packet.isAck:
                 // The answer to a read: the state is the last one received before it.
                 guard let id = packet.id else { break }
                 let (waiter, seen) = state.withLock { state -> (CheckedContinuation<JSONValue, any Error>?, JSONValue??) in

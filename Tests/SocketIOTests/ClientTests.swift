@@ -382,7 +382,7 @@ private extension SocketIOClient.Event {
     var connectedSID: String? { if case .connected(let sid) = self { sid } else { nil } }
     var eventName: String? { if case .event(let name, _, _, _) = self { name } else { nil } }
     var eventArgs: [JSONValue]? { if case .event(_, let args, _, _) = self { args } else { nil } }
-    var packet: SocketIOPacket? { if case .packet(let packet) = self { packet } else { nil } }
+    var packet: SocketIOPacket? { if case .packet(let packet, _) = self { packet } else { nil } }
 }
 
 private func clientConfiguration(

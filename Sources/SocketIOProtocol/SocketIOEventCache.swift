@@ -1,0 +1,96 @@
+import Synchronization
+
+/// The last few EVENT texts decoded, shared by the connections that receive the same frames.
+///
+/// A server's broadcast reaches every connection with the same bytes: a proxy with one
+/// upstream connection per client would otherwise parse the same ~1 KB JSON once per
+/// client. Only complete text events (`2...`, no attachments) are kept: their packet
+/// depends on nothing but their text. A lookup compares lengths, then bytes, newest first.
+public final class SocketIOEventCache: Sendable {
+    private struct Entries {
+        var texts: [String] = []
+        var packets: [SocketIOPacket] = []
+        /// Where the next entry goes (the oldest once full).
+        var next = 0
+        var hits = 0
+        var misses = 0
+    }
+
+    /// How many texts are kept.
+    public let capacity: Int
+    private let entries: Mutex<Entries>
+
+    /// - Parameter capacity: texts kept (a few: a broadcast's copies arrive together).
+    public init(capacity: Int = 8) {
+        precondition(capacity > 0, "an event cache keeps at least one text")
+        self.capacity = capacity
+        self.entries = Mutex(Entries())
+    }
+
+    /// Whether `text` is one the cache keeps: an EVENT (kind `2`, so no attachments).
+    public static func accepts(_ text: String) -> Bool {
+        text.utf8.first == UInt8(ascii: "2")
+    }
+
+    /// The packet decoded earlier from exactly these bytes.
+    public func packet(for text: String) -> SocketIOPacket? {
+        entries.withLock { entries in
+            let count = entries.texts.count
+            var index = entries.next
+            for _ in 0..<count {
+                index = index == 0 ? count - 1 : index - 1
+                if Self.sameBytes(entries.texts[index], text) {
+                    entries.hits += 1
+                    return entries.packets[index]
+                }
+            }
+            entries.misses += 1
+            return nil
+        }
+    }
+
+    /// Keeps `packet` as the decoding of `text` (replacing the oldest entry once full).
+    public func insert(_ packet: SocketIOPacket, for text: String) {
+        guard Self.accepts(text), packet.attachments.isEmpty else { return }
+        entries.withLock { entries in
+            if entries.texts.count < capacity {
+                entries.texts.append(text)
+                entries.packets.append(packet)
+            } else {
+                entries.texts[entries.next] = text
+                entries.packets[entries.next] = packet
+            }
+            entries.next = (entries.next + 1) % capacity
+        }
+    }
+
+    /// Lookups answered from the cache, and lookups that were not.
+    public var statistics: (hits: Int, misses: Int) {
+        entries.withLock { ($0.hits, $0.misses) }
+    }
+
+    /// Byte equality (not `String` equality, which compares canonical equivalence).
+    static func sameBytes(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        let fast = a.utf8.withContiguousStorageIfAvailable { left in
+            b.utf8.withContiguousStorageIfAvailable { right in left.elementsEqual(right) }
+        }
+        return (fast ?? nil) ?? a.utf8.elementsEqual(b.utf8)
+    }
+}
+
+extension SocketIODecoder {
+    /// ``decode(_:)``, taking a complete text EVENT from `cache` when it holds the same bytes
+    /// (and keeping it there when it did not).
+    public mutating func decode(
+        _ payload: EngineIOPacket.Payload, cache: SocketIOEventCache?
+    ) throws(ProtocolError) -> SocketIOPacket? {
+        guard let cache, case .text(let text) = payload, !isAwaitingAttachments, SocketIOEventCache.accepts(text) else {
+            return try decode(payload)
+        }
+        if let packet = cache.packet(for: text) { return packet }
+        let packet = try decode(payload)
+        if let packet { cache.insert(packet, for: text) }
+        return packet
+    }
+}
