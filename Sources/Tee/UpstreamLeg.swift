@@ -3,6 +3,7 @@ import JSONValue
 import Logging
 import SocketIOClient
 import SocketIOProtocol
+import Synchronization
 
 /// What one upstream leg reports, in order.
 enum LegEvent: Sendable {
@@ -45,9 +46,21 @@ protocol UpstreamLeg: Sendable {
 /// A leg over the network: a ``SocketIOClient`` over WebSocket (python-engineio
 /// drops long-polling batches of more than 16 packets), raw packets, no
 /// buffering while disconnected (the mirror records a gap instead). Its events go
-/// through ``LegReporter/event`` only, from the task consuming the client's events.
+/// through ``LegReporter/event`` only, awaited by the task that reads the connection
+/// (the client's `onEvent`): no task and no hop of its own per frame.
 struct SocketLeg: UpstreamLeg {
     let client: SocketIOClient
+    private let reporter: ReporterBox
+
+    /// Where the client's events go once ``run(_:)`` is called (none come before: `run` starts the client).
+    private final class ReporterBox: Sendable {
+        let reporter = Mutex<LegReporter?>(nil)
+
+        func report(_ event: SocketIOClient.Event) async {
+            guard let reporter = reporter.withLock({ $0 }) else { return }
+            await reporter.event(SocketLeg.legEvent(event))
+        }
+    }
 
     /// - Parameter eventCache: shared by the proxy's legs to one upstream: a broadcast reaches
     ///   every leg with the same bytes and is parsed once.
@@ -57,30 +70,26 @@ struct SocketLeg: UpstreamLeg {
             url: url, transport: .websocket, auth: auth, reconnect: reconnect, connectTimeout: connectTimeout,
             bufferWhileDisconnected: false, rawPackets: true)
         configuration.eventCache = eventCache
-        client = SocketIOClient(configuration: configuration, httpClient: httpClient, logger: logger)
-    }
-
-    func run(_ reporter: LegReporter) async {
-        let report = reporter.event
-        let client = self.client
-        await withTaskGroup(of: String.self) { group in
-            group.addTask {
-                do {
-                    try await client.run()
-                    return "closed"
-                } catch {
-                    return String(describing: error)
-                }
-            }
-            for await event in client.events {
-                await report(Self.legEvent(event))
-            }
-            let reason = await group.next() ?? "closed"
-            await report(.ended(reason: reason))
+        let box = ReporterBox()
+        reporter = box
+        client = SocketIOClient(configuration: configuration, httpClient: httpClient, logger: logger) { event in
+            await box.report(event)
         }
     }
 
-    /// (Synchronous: the consuming task's async frame stays in its allocator for the session's life.)
+    func run(_ reporter: LegReporter) async {
+        self.reporter.reporter.withLock { $0 = reporter }
+        let reason: String
+        do {
+            try await client.run()
+            reason = "closed"
+        } catch {
+            reason = String(describing: error)
+        }
+        await reporter.event(.ended(reason: reason))
+    }
+
+    /// (Synchronous: the reading task's async frame stays in its allocator for the session's life.)
     @inline(never)
     static func legEvent(_ event: SocketIOClient.Event) -> LegEvent {
         switch event {
