@@ -160,7 +160,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SocketIOTests",
-            dependencies: ["SocketIOServer", "SocketIOClient", "StateTeeTesting"],
+            dependencies: [
+                "SocketIOServer", "SocketIOClient", "StateTeeTesting",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

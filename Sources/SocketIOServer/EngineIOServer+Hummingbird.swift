@@ -59,7 +59,7 @@ extension HTTPServerBuilder {
         .http1WebSocketUpgrade(configuration: EngineIOServer.channelConfiguration(for: servers)) { head, channel, logger in
             for server in servers {
                 if let result: ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> =
-                    server.webSocketUpgrade(for: head)
+                    server.webSocketUpgrade(for: head, channel: channel)
                 {
                     return result
                 }

@@ -12,7 +12,7 @@ extension EngineIOServer {
     ///   400 and closes) for a bad `EIO`/`transport` or an unknown `sid`; otherwise the handler
     ///   running the Engine.IO WebSocket transport (a new session, or an upgrade of a polling one).
     public func webSocketUpgrade<Context: WebSocketContext>(
-        for head: HTTPRequest
+        for head: HTTPRequest, channel: (any Channel)? = nil
     ) -> ShouldUpgradeResult<WebSocketDataHandler<Context>>? {
         guard matches(path: head.pathWithoutQuery) else { return nil }
         let query = head.queryItems
@@ -31,15 +31,15 @@ extension EngineIOServer {
                 return .dontUpgrade
             }
             return .upgrade(headers) { inbound, outbound, _ in
-                await self.runUpgrade(of: session, inbound: inbound, outbound: outbound)
+                await self.runUpgrade(of: session, inbound: inbound, outbound: Writer(outbound, channel: channel))
             }
         }
         return .upgrade(headers) { inbound, outbound, _ in
-            await self.runWebSocketSession(request: head, inbound: inbound, outbound: outbound)
+            await self.runWebSocketSession(request: head, inbound: inbound, outbound: Writer(outbound, channel: channel))
         }
     }
 
-    private func runWebSocketSession(request: HTTPRequest, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+    private func runWebSocketSession(request: HTTPRequest, inbound: WebSocketInboundStream, outbound: Writer) async {
         let socket = makeSocketID()
         guard let session = openSession(request: request, transport: .webSocket(socket)) else { return }
         do {
@@ -51,7 +51,7 @@ extension EngineIOServer {
         await runTransport(session: session, socket: socket, inbound: inbound, outbound: outbound)
     }
 
-    private func runUpgrade(of session: EngineIOSession, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+    private func runUpgrade(of session: EngineIOSession, inbound: WebSocketInboundStream, outbound: Writer) async {
         let socket = makeSocketID()
         guard session.webSocketOpened(socket) else {
             logger.debug("Engine.IO WebSocket refused: session cannot upgrade", metadata: ["statetee.sid": .string(session.id)])
@@ -66,7 +66,7 @@ extension EngineIOServer {
         session: EngineIOSession,
         socket: EngineIOSession.WebSocketID,
         inbound: WebSocketInboundStream,
-        outbound: WebSocketOutboundWriter
+        outbound: Writer
     ) async {
         let maxPayload = configuration.maxPayload
         let logger = self.logger
@@ -142,18 +142,47 @@ extension EngineIOServer {
 
     private struct PayloadTooLarge: Error {}
 
+    /// Where a WebSocket's messages go: the connection's channel when known (a batch is one
+    /// event-loop hop and one flush, so one `writev` for all its frames), else WSCore's writer
+    /// (one flush a frame).
+    enum Writer: Sendable {
+        case channel(any Channel)
+        case frames(WebSocketOutboundWriter)
+
+        init(_ outbound: WebSocketOutboundWriter, channel: (any Channel)?) {
+            self = channel.map(Self.channel) ?? .frames(outbound)
+        }
+    }
+
     /// Writes each packet as one WebSocket message: its frame encoded ahead when it has one
     /// (the same bytes for every recipient of a broadcast), else encoded here.
-    static func write(_ packets: [EngineIOOutboundPacket], to outbound: WebSocketOutboundWriter) async throws {
-        for packet in packets {
-            if let frame = packet.frame {
-                try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: frame.isText ? .text : .binary, data: frame.data)))
-                continue
+    static func write(_ packets: [EngineIOOutboundPacket], to writer: Writer) async throws {
+        guard case .channel(let channel) = writer else {
+            if case .frames(let outbound) = writer {
+                for packet in packets { try await outbound.write(.custom(frame(packet))) }
             }
-            switch EngineIOCodec.encodeWebSocket(packet.packet) {
-            case .text(let text): try await outbound.write(.text(text))
-            case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+            return
+        }
+        let frames = packets.map(frame)
+        guard !frames.isEmpty else { return }
+        try await channel.eventLoop.flatSubmit {
+            let promise = channel.eventLoop.makePromise(of: Void.self)
+            for (index, frame) in frames.enumerated() {
+                channel.write(frame, promise: index == frames.count - 1 ? promise : nil)
             }
+            channel.flush()
+            return promise.futureResult
+        }.get()
+    }
+
+    /// The WebSocket frame of `packet`.
+    static func frame(_ packet: EngineIOOutboundPacket) -> WebSocketFrame {
+        if let frame = packet.frame {
+            return WebSocketFrame(fin: true, opcode: frame.isText ? .text : .binary, data: frame.data)
+        }
+        switch EngineIOCodec.encodeWebSocket(packet.packet) {
+        case .text(let text): return WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text))
+        case .binary(let bytes): return WebSocketFrame(fin: true, opcode: .binary, data: ByteBuffer(bytes: bytes))
         }
     }
 }
