@@ -19,13 +19,18 @@ public final class TestProcess: Sendable {
     private let lines = AsyncEventLog<String>()
     private let stderrTail = LockedBox<[UInt8]>([])
     private let exits = AsyncEventLog<Int32>()
+    /// The write end of the process's standard input, when it has one (see ``writeLine(_:)``).
+    private let input: LockedBox<FileHandle?>
 
     public struct LaunchError: Error, CustomStringConvertible {
         public let description: String
     }
 
-    /// Starts `executable` with `arguments`.
-    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+    /// Starts `executable` with `arguments`; with `standardInput`, its standard input is a pipe
+    /// the test writes with ``writeLine(_:)`` (else it reads nothing).
+    public init(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, standardInput: Bool = false
+    ) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -36,7 +41,14 @@ public final class TestProcess: Sendable {
         let stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
+        if standardInput {
+            let pipe = Pipe()
+            process.standardInput = pipe
+            input = LockedBox(pipe.fileHandleForWriting)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+            input = LockedBox(nil)
+        }
 
         let lines = self.lines
         let pending = LockedBox<[UInt8]>([])
@@ -125,6 +137,14 @@ public final class TestProcess: Sendable {
         try await exits.next("exit of \(executable)", timeout: timeout)
     }
 
+    /// Writes `line` and a newline to the process's standard input (started with `standardInput`).
+    public func writeLine(_ line: String) throws {
+        try input.withLock { handle -> Result<Void, any Error> in
+            guard let handle else { return .failure(LaunchError(description: "\(executable) has no standard input pipe")) }
+            return Result { try handle.write(contentsOf: Array((line + "\n").utf8)) }
+        }.get()
+    }
+
     /// Sends a signal (e.g. SIGSTOP / SIGCONT) to the process.
     public func send(signal: Int32) {
         if isRunning { kill(pid, signal) }
@@ -133,6 +153,10 @@ public final class TestProcess: Sendable {
     /// SIGTERM, then SIGKILL after `timeout`; returns once the process has exited.
     public func terminate(timeout: Duration = .seconds(5)) async {
         guard let process = self.process.withLock({ $0 }) else { return }
+        input.withLock { handle in
+            try? handle?.close()
+            handle = nil
+        }
         if process.isRunning {
             kill(pid, SIGCONT)
             process.terminate()

@@ -193,10 +193,14 @@ enum Harness {
     }
 
     /// Starts a scripted client; returns its process (read `stdoutLines`, `waitForExit`).
-    static func startClient(url: String, script: JSONValue, transport: String = "websocket") throws -> TestProcess {
+    /// `standardInput`: the script may wait for a line from the test (`wait_stdin`).
+    static func startClient(
+        url: String, script: JSONValue, transport: String = "websocket", standardInput: Bool = false
+    ) throws -> TestProcess {
         try TestProcess(
             python,
-            [root + "/Tests/interop/tee_client.py", "--url", url, "--transport", transport, "--script", script.serialized()])
+            [root + "/Tests/interop/tee_client.py", "--url", url, "--transport", transport, "--script", script.serialized()],
+            standardInput: standardInput)
     }
 
     /// Runs a scripted client to its end.

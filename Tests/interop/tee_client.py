@@ -10,6 +10,8 @@ The script is a JSON list of steps, run in order once connected:
   in an ordered legacy the ack follows every broadcast the event caused, so a
   ``call`` is also a barrier.
 - ``{"sleep": seconds}``: pace the sender.
+- ``{"wait_stdin": true}``: print ``WAITING`` and stay connected until the test writes a
+  line to standard input (or closes it).
 - ``{"repeat": n, "steps": [...], "every": seconds}``: run ``steps`` n times.
 
 Output, one line each on stdout (JSON after the keyword):
@@ -114,6 +116,9 @@ def main() -> int:
                 out("ACK", {"name": step["call"], "args": result})
             elif "sleep" in step:
                 time.sleep(step["sleep"])
+            elif "wait_stdin" in step:
+                out("WAITING", {})
+                sys.stdin.readline()
             elif "repeat" in step:
                 for _ in range(step["repeat"]):
                     run(step["steps"])
