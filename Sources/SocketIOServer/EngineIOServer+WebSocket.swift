@@ -70,77 +70,90 @@ extension EngineIOServer {
     ) async {
         let maxPayload = configuration.maxPayload
         let logger = self.logger
-        enum Side { case reader, writer }
-        await withTaskGroup(of: Side.self) { group in
+        await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                // Writer: whatever the session hands this socket, in order.
-                writing: while true {
-                    switch await session.pull(socket: socket) {
-                    case .packets(let packets):
-                        do {
-                            try await Self.write(packets, to: outbound)
-                        } catch {
-                            break writing
-                        }
-                    case .finished, .rejected:
-                        break writing
-                    }
-                }
-                // Returning from the handler sends the close frame.
-                return .writer
-            }
-            group.addTask {
-                // Reader: every message is one Engine.IO packet.
+                // Reader: every message is one Engine.IO packet. (What does not wait is done in
+                // a synchronous helper: this frame stays in the task's allocator for its life.)
                 do {
                     for try await message in inbound.messages(maxSize: maxPayload) {
-                        let content: WebSocketContent
-                        switch message {
-                        case .text(let text):
-                            guard text.utf8.count <= maxPayload else { throw PayloadTooLarge() }
-                            content = .text(text)
-                        case .binary(let buffer):
-                            guard buffer.readableBytes <= maxPayload else { throw PayloadTooLarge() }
-                            content = .binary(Array(buffer.readableBytesView))
+                        guard Self.received(message, session: session, socket: socket, maxPayload: maxPayload, logger: logger) else {
+                            return
                         }
-                        let packet: EngineIOPacket
-                        do throws(ProtocolError) {
-                            packet = try EngineIOCodec.decodeWebSocket(content)
-                        } catch {
-                            logger.error(
-                                "Engine.IO malformed packet",
-                                metadata: [
-                                    "statetee.sid": .string(session.id),
-                                    "statetee.error": .string(error.description),
-                                    "statetee.error.kind": .string(error.shortDescription),
-                                ])
-                            session.webSocketFailed(socket)
-                            return .reader
-                        }
-                        session.webSocketReceived(packet, from: socket)
                     }
-                } catch is PayloadTooLarge {
-                    logger.error(
-                        "Engine.IO WebSocket message too large",
-                        metadata: ["statetee.sid": .string(session.id), "statetee.error.kind": "payload_too_large"])
-                    session.webSocketFailed(socket)
-                    return .reader
                 } catch {
-                    logger.debug(
-                        "Engine.IO WebSocket read failed",
-                        metadata: ["statetee.sid": .string(session.id), "statetee.error": .string("\(error)")])
+                    Self.readFailed(error, session: session, logger: logger)
                 }
                 session.webSocketClosed(socket)
-                return .reader
+            }
+            // Writer, in this task (one task less per socket): whatever the session hands this
+            // socket, in order.
+            writing: while true {
+                switch await session.pull(socket: socket) {
+                case .packets(let packets):
+                    do {
+                        try await Self.write(packets, to: outbound)
+                    } catch {
+                        break writing
+                    }
+                case .finished, .rejected:
+                    break writing
+                }
             }
             // The writer ends once the session lets go of this socket: then stop reading. The
             // reader ends when the client closed the socket or broke the protocol: the session
             // then releases the writer, which still writes a final `close` packet if it can.
-            if await group.next() == .writer { group.cancelAll() }
+            // Returning from the handler sends the close frame.
+            group.cancelAll()
         }
         session.webSocketClosed(socket)
     }
 
-    private struct PayloadTooLarge: Error {}
+    /// Hands one message to the session; false when the socket failed (too large, malformed).
+    @inline(never)
+    private static func received(
+        _ message: WebSocketMessage, session: EngineIOSession, socket: EngineIOSession.WebSocketID, maxPayload: Int, logger: Logger
+    ) -> Bool {
+        let content: WebSocketContent
+        switch message {
+        case .text(let text):
+            guard text.utf8.count <= maxPayload else { return tooLarge(session: session, socket: socket, logger: logger) }
+            content = .text(text)
+        case .binary(let buffer):
+            guard buffer.readableBytes <= maxPayload else { return tooLarge(session: session, socket: socket, logger: logger) }
+            content = .binary(Array(buffer.readableBytesView))
+        }
+        let packet: EngineIOPacket
+        do throws(ProtocolError) {
+            packet = try EngineIOCodec.decodeWebSocket(content)
+        } catch {
+            logger.error(
+                "Engine.IO malformed packet",
+                metadata: [
+                    "statetee.sid": .string(session.id),
+                    "statetee.error": .string(error.description),
+                    "statetee.error.kind": .string(error.shortDescription),
+                ])
+            session.webSocketFailed(socket)
+            return false
+        }
+        session.webSocketReceived(packet, from: socket)
+        return true
+    }
+
+    private static func tooLarge(session: EngineIOSession, socket: EngineIOSession.WebSocketID, logger: Logger) -> Bool {
+        logger.error(
+            "Engine.IO WebSocket message too large",
+            metadata: ["statetee.sid": .string(session.id), "statetee.error.kind": "payload_too_large"])
+        session.webSocketFailed(socket)
+        return false
+    }
+
+    @inline(never)
+    private static func readFailed(_ error: any Error, session: EngineIOSession, logger: Logger) {
+        logger.debug(
+            "Engine.IO WebSocket read failed",
+            metadata: ["statetee.sid": .string(session.id), "statetee.error": .string("\(error)")])
+    }
 
     /// Where a WebSocket's messages go: the connection's channel when known (a batch is one
     /// event-loop hop and one flush, so one `writev` for all its frames), else WSCore's writer

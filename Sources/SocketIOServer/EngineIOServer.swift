@@ -11,8 +11,8 @@ public typealias EngineIOConnectionHandler = @Sendable (EngineIOConnection) asyn
 ///
 /// Mount its HTTP side with ``EngineIOMiddleware`` (or call ``respond(to:)``) and its
 /// WebSocket side with ``webSocketUpgrade(for:)`` / `HTTPServerBuilder.engineIO(_:)`, and run
-/// it as a `Service` next to the Hummingbird application: sessions (their heartbeat and the
-/// connection handler) run as child tasks of ``run()``.
+/// it as a `Service` next to the Hummingbird application: sessions (their
+/// connection handlers) run as child tasks of ``run()``, their heartbeats on timers.
 public final class EngineIOServer: Service, Sendable {
     public let configuration: EngineIOConfiguration
     let logger: Logger
@@ -58,13 +58,25 @@ public final class EngineIOServer: Service, Sendable {
         }
     }
 
+    /// (Its async frame stays in the session task's allocator for the session's life: the
+    /// logging is done in synchronous helpers.)
     private func run(_ session: EngineIOSession) async {
+        logOpened(session)
+        await handler(EngineIOConnection(session: session))
+        session.close(reason: .serverDisconnect)
+        // The session may still drain (its writer sends the last packets); its heartbeat
+        // timer bounds that.
+        await session.waitUntilTerminated()
+        logEnded(session)
+    }
+
+    @inline(never)
+    private func logOpened(_ session: EngineIOSession) {
         logger.debug("Engine.IO session opened", metadata: ["statetee.sid": .string(session.id)])
-        await withDiscardingTaskGroup { group in
-            group.addTask { await session.runTimer() }
-            await handler(EngineIOConnection(session: session))
-            session.close(reason: .serverDisconnect)
-        }
+    }
+
+    @inline(never)
+    private func logEnded(_ session: EngineIOSession) {
         logger.debug(
             "Engine.IO session ended",
             metadata: [

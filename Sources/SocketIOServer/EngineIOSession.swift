@@ -1,10 +1,16 @@
 import HTTPTypes
+import NIOCore
+import NIOPosix
 import SocketIOProtocol
 import Synchronization
 
 /// One Engine.IO session: the state machine behind a mutex, the continuations of waiting
 /// pullers (long-poll GETs, WebSocket writers), the application's inbound message stream
-/// and the heartbeat timer loop.
+/// and the heartbeat timer.
+///
+/// The heartbeat is a task scheduled on an event loop at the machine's next deadline
+/// (re-scheduled under the lock whenever a transition moves it), not a Swift task: an idle
+/// session holds no task for its timer, only a scheduled callback.
 final class EngineIOSession: Sendable {
     typealias Machine = StateMachine<ContinuousClock>
 
@@ -27,14 +33,19 @@ final class EngineIOSession: Sendable {
         var waiters: [WaiterID: CheckedContinuation<Handoff, Never>] = [:]
         var nextWaiterID = 0
         var reason: DisconnectReason?
+        /// The heartbeat callback scheduled for `armed`.
+        var timer: Scheduled<Void>?
+        /// The deadline the timer is armed for (nil: not armed).
+        var armed: ContinuousClock.Instant?
+        var terminated = false
+        var terminationWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private enum Effect {
         case resume(CheckedContinuation<Handoff, Never>, Handoff)
         case dispatch([EngineIOPacket.Payload])
         case disconnected(DisconnectReason)
-        case terminated
-        case wake
+        case terminated([CheckedContinuation<Void, Never>])
     }
 
     let id: String
@@ -44,8 +55,6 @@ final class EngineIOSession: Sendable {
     private let state: Mutex<State>
     let inbound: AsyncStream<EngineIOPacket.Payload>
     private let inboundContinuation: AsyncStream<EngineIOPacket.Payload>.Continuation
-    private let wakeups: AsyncStream<Void>
-    private let wakeupContinuation: AsyncStream<Void>.Continuation
     private let onTerminated: @Sendable (String) -> Void
 
     init(
@@ -67,7 +76,11 @@ final class EngineIOSession: Sendable {
         )
         self.state = Mutex(State(machine: machine))
         (self.inbound, self.inboundContinuation) = AsyncStream.makeStream()
-        (self.wakeups, self.wakeupContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        state.withLock { armTimer(&$0) }
+    }
+
+    deinit {
+        state.withLock { $0.timer?.cancel() }
     }
 
     /// Why the session ended, once it has.
@@ -77,26 +90,56 @@ final class EngineIOSession: Sendable {
 
     // MARK: running
 
-    /// Runs the heartbeat timer until the session is terminated.
-    func runTimer() async {
-        var iterator = wakeups.makeAsyncIterator()
-        while let deadline = state.withLock({ $0.machine.nextDeadline }) {
-            let woken = await withTaskGroup(of: Void.self) { group in
-                group.addTask { [clock, wakeupContinuation] in
-                    do {
-                        try await clock.sleep(until: deadline)
-                        wakeupContinuation.yield()
-                    } catch {}
+    /// Returns once the session is terminated (the heartbeat runs by itself), or when the
+    /// calling task is cancelled.
+    func waitUntilTerminated() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.terminated || Task.isCancelled { return true }
+                    state.terminationWaiters.append(continuation)
+                    return false
                 }
-                let woken: Void? = await iterator.next()
-                group.cancelAll()
-                return woken != nil
+                if now { continuation.resume() }
             }
-            guard woken else { return }
-            let now = clock.now
-            transition { $0.timerFired(now: now) }
+        } onCancel: {
+            let waiters = state.withLock { state in
+                defer { state.terminationWaiters = [] }
+                return state.terminationWaiters
+            }
+            for waiter in waiters { waiter.resume() }
         }
     }
+
+    /// The timer went off (possibly early, or for a deadline since moved: the machine checks).
+    private func timerFired() {
+        let now = clock.now
+        let effects = state.withLock { state -> [Effect] in
+            state.armed = nil
+            return resolve(state.machine.timerFired(now: now), in: &state)
+        }
+        perform(effects)
+    }
+
+    /// Keeps the timer on the machine's next deadline; cancels it once there is none. Called
+    /// under the lock after every transition, so arming follows the machine's order.
+    private func armTimer(_ state: inout State) {
+        let deadline = state.machine.nextDeadline
+        guard deadline != state.armed else { return }
+        state.armed = deadline
+        state.timer?.cancel()
+        state.timer = nil
+        guard let deadline else { return }
+        let (seconds, attoseconds) = clock.now.duration(to: deadline).components
+        // Rounded up: a timer that fires early only re-arms for the rest.
+        let nanoseconds = max(0, seconds * 1_000_000_000 + (attoseconds + 999_999_999) / 1_000_000_000)
+        state.timer = Self.timerLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { [weak self] in
+            self?.timerFired()
+        }
+    }
+
+    /// The event loop the heartbeats run on (the process-wide NIO group Hummingbird uses too).
+    private static var timerLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
 
     // MARK: events
 
@@ -186,7 +229,7 @@ final class EngineIOSession: Sendable {
     private func transition<R>(_ body: (inout Machine) -> (R, [Action])) -> R {
         let (result, effects) = state.withLock { state -> (R, [Effect]) in
             let (result, actions) = body(&state.machine)
-            return (result, Self.resolve(actions, in: &state))
+            return (result, resolve(actions, in: &state))
         }
         perform(effects)
         return result
@@ -206,7 +249,7 @@ final class EngineIOSession: Sendable {
                     if Task.isCancelled { return (.finished, []) }
                     let (delivery, actions) = body(&state.machine, waiter, now)
                     if delivery == nil { state.waiters[waiter] = continuation }
-                    return (delivery, Self.resolve(actions, in: &state))
+                    return (delivery, resolve(actions, in: &state))
                 }
                 if let immediate { continuation.resume(returning: immediate) }
                 perform(effects)
@@ -216,15 +259,16 @@ final class EngineIOSession: Sendable {
             let (continuation, effects) = state.withLock { state -> (CheckedContinuation<Handoff, Never>?, [Effect]) in
                 guard let continuation = state.waiters.removeValue(forKey: waiter) else { return (nil, []) }
                 let actions = state.machine.waiterCancelled(waiter, now: now)
-                return (continuation, Self.resolve(actions, in: &state))
+                return (continuation, resolve(actions, in: &state))
             }
             continuation?.resume(returning: .finished)
             perform(effects)
         }
     }
 
-    private static func resolve(_ actions: [Action], in state: inout State) -> [Effect] {
-        actions.compactMap { action -> Effect? in
+    private func resolve(_ actions: [Action], in state: inout State) -> [Effect] {
+        defer { armTimer(&state) }
+        return actions.compactMap { action -> Effect? in
             switch action {
             case .deliver(let waiter, let packets):
                 return state.waiters.removeValue(forKey: waiter).map { .resume($0, .packets(packets)) }
@@ -236,9 +280,12 @@ final class EngineIOSession: Sendable {
                 state.reason = reason
                 return .disconnected(reason)
             case .terminated:
-                return .terminated
+                state.terminated = true
+                defer { state.terminationWaiters = [] }
+                return .terminated(state.terminationWaiters)
             case .rescheduleTimer:
-                return .wake
+                // `armTimer` follows the machine's deadline after every transition.
+                return nil
             }
         }
     }
@@ -252,11 +299,9 @@ final class EngineIOSession: Sendable {
                 for payload in payloads { inboundContinuation.yield(payload) }
             case .disconnected:
                 inboundContinuation.finish()
-            case .terminated:
-                wakeupContinuation.finish()
+            case .terminated(let waiters):
                 onTerminated(id)
-            case .wake:
-                wakeupContinuation.yield()
+                for waiter in waiters { waiter.resume() }
             }
         }
     }

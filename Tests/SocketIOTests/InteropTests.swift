@@ -1,3 +1,4 @@
+import Hummingbird
 import JSONValue
 import SocketIOServer
 import StateTeeTesting
@@ -23,6 +24,29 @@ struct InteropTests {
             // python-socketio queues its DISCONNECT packet and then closes the transport: the
             // packet may be lost with the WebSocket, leaving "transport close".
             #expect(disconnect.reason == .clientDisconnect || disconnect.reason == .transportClose)
+        }
+    }
+
+    /// python-engineio's polling client drops the packets it queued (its DISCONNECT and CLOSE)
+    /// when it disconnects while a POST is unanswered, and the server then hears of it only by
+    /// its heartbeat (45 s): py_client.py waits for its packets to be answered before leaving.
+    /// Here the answer to the echo's POST comes after the client has read the echo back.
+    @Test func pollingClientLeavingBeforeItsLastPostIsAnsweredIsSeen() async throws {
+        let log = AsyncEventLog<ServerEvent>()
+        let release = AsyncEventLog<Bool>()
+        try await withLiveSocketIOServer(
+            namespaces: [interopNamespace(log: log)], beforeEngine: { $0.add(middleware: HoldEchoPostAnswer(release: release)) }
+        ) { _, port in
+            try await withPythonClient("polling-only", port: port) { process in
+                _ = try await process.waitForLine(prefix: #"{"args": [1, "two""#)
+                // The client's next step (its disconnect) shows nowhere: give it a moment to take
+                // it, so that the answer does come late.
+                try await Task.sleep(for: .milliseconds(200))
+                release.append(true)
+                #expect(try await process.waitForExit(timeout: .seconds(20)) == 0)
+            }
+            let disconnect = try await log.next("the disconnect") { $0.reason != nil }
+            #expect(disconnect.reason == .clientDisconnect)
         }
     }
 
@@ -100,6 +124,24 @@ struct InteropTests {
             #expect(lines.contains { $0.objectValue?["event"] == "still-serving" })
             try await waitUntil("all sessions gone") { server.engine.sessionCount == 0 }
         }
+    }
+}
+
+/// Holds the answer to a POST carrying an `echo` event until `release` gets an element (the
+/// echo itself is handed to the server at once: its `echo-back` goes out on the long poll).
+struct HoldEchoPostAnswer: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let release: AsyncEventLog<Bool>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method == .post else { return try await next(request, context) }
+        var request = request
+        let body = try await request.collectBody(upTo: 1 << 20)
+        let response = try await next(request, context)
+        if String(buffer: body).contains(#"["echo","#) {
+            try await release.next("the release of the echo POST's answer", timeout: .seconds(30))
+        }
+        return response
     }
 }
 

@@ -68,6 +68,7 @@ func withLiveSocketIOServer<Result: Sendable>(
     namespaces: [SocketIONamespace],
     packetObserver: SocketIOPacketObserver? = nil,
     extraRoutes: (@Sendable (Router<BasicRequestContext>) -> Void)? = nil,
+    beforeEngine: (@Sendable (Router<BasicRequestContext>) -> Void)? = nil,
     _ body: @Sendable (SocketIOServer, Int) async throws -> Result
 ) async throws -> Result {
     var logger = Logger(label: "statetee.tests.socketio")
@@ -79,11 +80,12 @@ func withLiveSocketIOServer<Result: Sendable>(
     }
     let address = ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0))
     return try await withThrowingTaskGroup(of: Void.self) { group in
-        if let extraRoutes {
+        if extraRoutes != nil || beforeEngine != nil {
             // Mounted next to other routes, the way the engine and the proxy use it.
             let router = Router()
+            beforeEngine?(router)
             router.add(middleware: EngineIOMiddleware(server.engine))
-            extraRoutes(router)
+            extraRoutes?(router)
             let app = Application(
                 router: router, server: .engineIO([server.engine]), configuration: address,
                 services: [server], onServerRunning: onRunning, logger: logger)

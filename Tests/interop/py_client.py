@@ -77,6 +77,23 @@ class Recorder:
                 self.lock.wait(remaining)
 
 
+def leave(client):
+    """Disconnects once everything the client queued has been sent and answered.
+
+    python-engineio 4.15's polling write loop looks at its state after each POST: a
+    disconnect() made while a POST is unanswered (the client may read the reply to that POST's
+    event on its long poll first) makes the loop exit with the Socket.IO DISCONNECT and the
+    Engine.IO CLOSE still queued. The server then learns of the leave only by its heartbeat
+    (25 + 20 s), and the client's last poll hangs until the first ping. The send queue's
+    task_done follows each POST's answer (each WebSocket send), so joining it closes that window.
+    """
+    drained = threading.Thread(target=client.eio.queue.join, daemon=True)
+    drained.start()
+    drained.join(TIMEOUT)
+    check(not drained.is_alive(), f"queued packets still unsent after {TIMEOUT}s")
+    client.disconnect()
+
+
 def check(condition, message):
     if not condition:
         fail(message)
@@ -98,7 +115,7 @@ def exchange(url, transports, expected_transport):
 
 def scenario_events(url, transports, expected):
     rec = exchange(url, transports, expected)
-    rec.client.disconnect()
+    leave(rec.client)
 
 
 def scenario_acks(url):
@@ -110,7 +127,7 @@ def scenario_acks(url):
     answered = rec.wait("client-answered")
     emit_line(event="client-answered", args=jsonable(answered))
     check(answered == ["answer", "q1", 7], f"client-answered {answered}")
-    rec.client.disconnect()
+    leave(rec.client)
 
 
 def scenario_binary(url, transports):
@@ -128,7 +145,7 @@ def scenario_binary(url, transports):
     sent = rec.wait("binary-back")
     emit_line(event="binary-back", args=jsonable(sent))
     check(sent == [b"\x01\x02\x03", {"x": b"\xaa"}], f"server binary {sent}")
-    rec.client.disconnect()
+    leave(rec.client)
 
 
 def scenario_broadcast(url, count):
@@ -151,7 +168,7 @@ def scenario_broadcast(url, count):
     check(len(distinct) == 1, f"clients saw different broadcasts: {distinct}")
     emit_line(event="news", received=count, args=payloads[0])
     for client in clients:
-        client.disconnect()
+        leave(client)
 
 
 def scenario_malformed(url, max_payload):
@@ -210,8 +227,8 @@ def scenario_malformed(url, max_payload):
     check(good.wait("echo-back") == ["still", "here"], "the good client lost its echo")
     fresh = exchange(url, ["polling", "websocket"], "websocket")
     emit_line(event="still-serving")
-    fresh.client.disconnect()
-    good.client.disconnect()
+    leave(fresh.client)
+    leave(good.client)
 
 
 def main():
