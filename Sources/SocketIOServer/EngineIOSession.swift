@@ -138,8 +138,9 @@ final class EngineIOSession: Sendable {
         }
     }
 
-    /// The event loop the heartbeats run on (the process-wide NIO group Hummingbird uses too).
-    private static var timerLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
+    /// The event loop the heartbeats and connect timeouts run on (the process-wide NIO group
+    /// Hummingbird uses too).
+    static var timerLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
 
     // MARK: events
 

@@ -1,5 +1,6 @@
 import JSONValue
 import Logging
+import NIOCore
 import ServiceLifecycle
 import SocketIOProtocol
 import Synchronization
@@ -110,28 +111,28 @@ final class SocketIOCore: Sendable {
 
     /// One Engine.IO connection: a reader (decode, observe, resolve acks, queue the rest), a
     /// dispatcher running handlers in order, and the connect timeout.
+    ///
+    /// The connect timeout is a callback scheduled on an event loop (cancelled once the reader
+    /// ends), not a task: a connection waits out the 45 s without a task for it.
     func handle(_ connection: EngineIOConnection) async {
         let (jobs, jobsContinuation) = AsyncStream<SocketIOClientJob>.makeStream()
         let client = SocketIOClientConnection(core: self, connection: connection, jobs: jobsContinuation)
+        let connectTimer = configuration.connectTimeout.map { timeout in
+            EngineIOSession.timerLoop.scheduleTask(in: TimeAmount(timeout)) { [logger] in
+                guard !client.receivedConnect else { return }
+                logger.debug("Socket.IO connect timeout", metadata: ["statetee.sid": .string(connection.id)])
+                connection.close(reason: .serverDisconnect)
+            }
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await job in jobs { await client.run(job) }
             }
-            if let timeout = configuration.connectTimeout {
-                group.addTask {
-                    do { try await Task.sleep(for: timeout) } catch { return }
-                    if !client.receivedConnect {
-                        self.logger.debug("Socket.IO connect timeout", metadata: ["statetee.sid": .string(connection.id)])
-                        connection.close(reason: .serverDisconnect)
-                    }
-                }
-            }
             await client.read()
+            connectTimer?.cancel()
             jobsContinuation.yield(.connectionClosed(connection.disconnectReason ?? .transportClose))
             jobsContinuation.finish()
-            // The dispatcher drains the queue; the timer is not needed any more.
-            await group.next()
-            group.cancelAll()
+            // The dispatcher drains the queue.
         }
     }
 }
