@@ -86,7 +86,9 @@ def leave(client):
     Engine.IO CLOSE still queued. The server then learns of the leave only by its heartbeat
     (25 + 20 s), and the client's last poll hangs until the first ping. The send queue's
     task_done follows each POST's answer (each WebSocket send), so joining it closes that window.
+    Prints ``{"event": "leaving"}`` first.
     """
+    emit_line(event="leaving")
     drained = threading.Thread(target=client.eio.queue.join, daemon=True)
     drained.start()
     drained.join(TIMEOUT)
