@@ -38,7 +38,7 @@ extension JSONValue {
         case (.int(let a), .int(let b)): return a == b
         case (.bigInt(let a), .bigInt(let b)): return a == b
         case (.double(let a), .double(let b)): return a.bitPattern == b.bitPattern
-        case (.string(let a), .string(let b)): return Self.sameBits(a, b) || Self.sameBytes(a, b)
+        case (.string(let a), .string(let b)): return Self.sameBits(a, b) || a.hasSameUTF8(as: b)
         case (.array(let a), .array(let b)):
             if Self.sameBits(a, b) { return true }
             guard a.count == b.count else { return false }
@@ -49,7 +49,7 @@ extension JSONValue {
             guard a.count == b.count else { return false }
             var others = b.makeIterator()
             for (key, value) in a {
-                guard let (otherKey, otherValue) = others.next(), Self.sameBytes(key, otherKey),
+                guard let (otherKey, otherValue) = others.next(), key.hasSameUTF8(as: otherKey),
                     value.isIdentical(to: otherValue)
                 else { return false }
             }
@@ -66,16 +66,6 @@ extension JSONValue {
     private static func sameBits<T>(_ a: T, _ b: T) -> Bool {
         withUnsafeBytes(of: a) { a in
             withUnsafeBytes(of: b) { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
-        }
-    }
-
-    /// Byte equality (`==` on strings is canonical equivalence: `"é"` precomposed equals `"e"` + U+0301).
-    private static func sameBytes(_ a: String, _ b: String) -> Bool {
-        guard a.utf8.count == b.utf8.count else { return false }
-        var a = a
-        var b = b
-        return a.withUTF8 { a in
-            b.withUTF8 { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
         }
     }
 }

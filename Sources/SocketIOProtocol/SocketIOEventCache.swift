@@ -1,3 +1,4 @@
+import JSONValue
 import Synchronization
 
 /// The last few EVENT texts decoded, shared by the connections that receive the same frames.
@@ -39,7 +40,7 @@ public final class SocketIOEventCache: Sendable {
             var index = entries.next
             for _ in 0..<count {
                 index = index == 0 ? count - 1 : index - 1
-                if Self.sameBytes(entries.texts[index], text) {
+                if entries.texts[index].hasSameUTF8(as: text) {
                     entries.hits += 1
                     return entries.packets[index]
                 }
@@ -67,15 +68,6 @@ public final class SocketIOEventCache: Sendable {
     /// Lookups answered from the cache, and lookups that were not.
     public var statistics: (hits: Int, misses: Int) {
         entries.withLock { ($0.hits, $0.misses) }
-    }
-
-    /// Byte equality (not `String` equality, which compares canonical equivalence).
-    static func sameBytes(_ a: String, _ b: String) -> Bool {
-        guard a.utf8.count == b.utf8.count else { return false }
-        let fast = a.utf8.withContiguousStorageIfAvailable { left in
-            b.utf8.withContiguousStorageIfAvailable { right in left.elementsEqual(right) }
-        }
-        return (fast ?? nil) ?? a.utf8.elementsEqual(b.utf8)
     }
 }
 

@@ -251,3 +251,14 @@ import Testing
         #expect(doc == ["player1": ["cp": 5, "new": "x"], "list": [2]])
     }
 }
+
+@Suite struct StringUTF8BytesTests {
+    @Test func equalBytesOnlyNotCanonicalEquivalence() {
+        #expect("caf\u{E9}".hasSameUTF8(as: "caf\u{E9}"))
+        #expect("caf\u{E9}" == "cafe\u{301}")
+        #expect(!"caf\u{E9}".hasSameUTF8(as: "cafe\u{301}"))
+        #expect(!"abc".hasSameUTF8(as: "abd"))
+        #expect(!"abc".hasSameUTF8(as: "ab"))
+        #expect("".hasSameUTF8(as: ""))
+    }
+}
