@@ -124,7 +124,9 @@ def main() -> int:
             pi.click("button[data-ev=deployment_roll][data-p='{\"player_id\":1}']")
             wait_state(lambda s: s["player1"]["deployment_roll"] or s.get("deployment_initiative_winner_id"), "roll 1")
             pi.click("button[data-ev=deployment_roll][data-p='{\"player_id\":2}']")
-            time.sleep(0.3)
+            # The second roll decides (a winner) or ties (both rolls back to 0).
+            wait_state(lambda s: s.get("deployment_initiative_winner_id") is not None
+                       or (s["player1"]["deployment_roll"] == 0 and s["player2"]["deployment_roll"] == 0), "roll 2")
         pi.click("#btn_attacker")
         wait_state(lambda s: s.get("deployment_attacker_id") is not None, "roles")
         pi.click("button[data-ev=start_first_turn_phase]")
@@ -133,7 +135,8 @@ def main() -> int:
             pi.click("button[data-ev=first_turn_roll][data-p='{\"player_id\":1}']")
             wait_state(lambda s: s["player1"]["first_turn_roll"] or s.get("first_turn_initiative_winner_id"), "roll 1")
             pi.click("button[data-ev=first_turn_roll][data-p='{\"player_id\":2}']")
-            time.sleep(0.3)
+            wait_state(lambda s: s.get("first_turn_initiative_winner_id") is not None
+                       or (s["player1"]["first_turn_roll"] == 0 and s["player2"]["first_turn_roll"] == 0), "roll 2")
         pi.click("#btn_self")
         wait_state(lambda s: s.get("first_turn_player_id") is not None, "first player")
         pi.click("button[data-ev=start_game]")
