@@ -16,3 +16,21 @@ public func poll<Result: Sendable>(
         }
     }
 }
+
+/// Reads `read` every `interval` until `done` holds for a read or `timeout` passed, and
+/// returns the last read either way (the caller's expectations then say what is wrong). For
+/// the same facts as ``poll(_:timeout:every:_:)``: another process's state, which announces
+/// nothing.
+public func pollUntil<Value: Sendable>(
+    timeout: Duration = .seconds(5),
+    every interval: Duration = .milliseconds(50),
+    _ read: () async throws -> Value,
+    done: (Value) -> Bool
+) async throws -> Value {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        let value = try await read()
+        if done(value) || ContinuousClock.now >= deadline { return value }
+        try await Task.sleep(for: interval)
+    }
+}

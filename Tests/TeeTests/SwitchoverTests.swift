@@ -32,12 +32,7 @@ import Testing
 
     /// The upstream's state once its CP total reached `cp` (or after 5 s).
     static func settledState(_ proxy: Harness.Proxy, _ upstream: UpstreamID, cp expected: Int) async throws -> JSONValue {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while true {
-            let state = try await proxy.proxy.monitor(upstream).readState()
-            if cp(state) >= expected || ContinuousClock.now >= deadline { return state }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await pollUntil { try await proxy.proxy.monitor(upstream).readState() } done: { cp($0) >= expected }
     }
 
     /// Starts a game, runs four senders (on `transports`, one each), switches `to` target

@@ -251,16 +251,12 @@ enum Harness {
         -> (comparison: (isClean: Bool, unexpected: [String]), primary: JSONValue, shadow: JSONValue)
     {
         let evaluator = RulesEvaluator(rules)
-        let deadline = ContinuousClock.now + .seconds(5)
-        while true {
-            let primary = try await proxy.proxy.monitor(proxy.proxy.primary).readState()
-            let shadow = try await proxy.proxy.monitor(proxy.proxy.primary.other).readState()
-            let comparison = evaluator.compare(primary: primary, shadow: shadow)
-            if comparison.isClean || ContinuousClock.now >= deadline {
-                return ((comparison.isClean, comparison.unexpected.map { "\($0)" }), primary, shadow)
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        let (primary, shadow) = try await pollUntil {
+            (try await proxy.proxy.monitor(proxy.proxy.primary).readState(),
+             try await proxy.proxy.monitor(proxy.proxy.primary.other).readState())
+        } done: { evaluator.compare(primary: $0.0, shadow: $0.1).isClean }
+        let comparison = evaluator.compare(primary: primary, shadow: shadow)
+        return ((comparison.isClean, comparison.unexpected.map { "\($0)" }), primary, shadow)
     }
 
     /// A Pi + phone game set-up that ends in `game_play` (no dice involved).
