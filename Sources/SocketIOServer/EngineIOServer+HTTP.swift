@@ -116,11 +116,7 @@ extension EngineIOServer {
         } catch {
             logger.error(
                 "Engine.IO malformed payload",
-                metadata: [
-                    "statetee.sid": .string(session.id),
-                    "statetee.error": .string(error.description),
-                    "statetee.error.kind": .string(error.shortDescription),
-                ])
+                metadata: .malformed(error, sid: session.id))
             return postResponse(session.postFailed(.malformed))
         }
         return postResponse(session.postReceived(packets))

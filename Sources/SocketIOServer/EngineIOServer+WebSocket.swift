@@ -128,11 +128,7 @@ extension EngineIOServer {
         } catch {
             logger.error(
                 "Engine.IO malformed packet",
-                metadata: [
-                    "statetee.sid": .string(session.id),
-                    "statetee.error": .string(error.description),
-                    "statetee.error.kind": .string(error.shortDescription),
-                ])
+                metadata: .malformed(error, sid: session.id))
             session.webSocketFailed(socket)
             return false
         }

@@ -168,11 +168,7 @@ final class SocketIOClientConnection: Sendable {
             } catch {
                 logger.error(
                     "Socket.IO malformed packet",
-                    metadata: [
-                        "statetee.sid": .string(connection.id),
-                        "statetee.error": .string(error.description),
-                        "statetee.error.kind": .string(error.shortDescription),
-                    ])
+                    metadata: .malformed(error, sid: connection.id))
                 connection.close(reason: .parseError)
                 break
             }
