@@ -164,51 +164,18 @@ public actor SocketIOClient {
         }
     }
 
-    private enum RunStep {
-        case stop
-        case fail(any Error)
-        /// Reconnect: from the first attempt again (`reset`) or the next one.
-        case retry(reset: Bool)
-    }
-
     /// Throws when the policy allows no further attempt.
     @inline(never)
     private func startReconnect(attempt: Int) throws {
-        let policy = configuration.reconnect
-        if !policy.enabled || (policy.maxAttempts.map { attempt > $0 } ?? false) {
-            throw SocketIOClientError.reconnectFailed(attempts: attempt - 1)
-        }
-        logger.debug("Reconnecting", metadata: ["statetee.attempt": "\(attempt)"])
+        try Reconnection.checkAttempt(attempt, policy: configuration.reconnect, logger: logger)
     }
 
     /// What a connection's end means: the event to hand on first, then stop, fail or retry.
     @inline(never)
-    private func conclude(_ end: SessionEnd, wasConnected: Bool, everConnected: Bool) -> (Event?, RunStep) {
-        switch end {
-        case .clientDisconnect:
-            return (wasConnected ? .disconnected(.clientDisconnect) : nil, .stop)
-        case .serverDisconnect:
-            logger.debug("Server disconnected the client")
-            return (.disconnected(.serverDisconnect), .stop)
-        case .connectError(let data):
-            logger.debug("Server refused the connection", metadata: ["statetee.data": "\(data)"])
-            return (.connectError(data), .fail(SocketIOClientError.connectError(data)))
-        case .lost(let reason, let error):
-            if stopRequested || Task.isCancelled {
-                return (wasConnected ? .disconnected(.clientDisconnect) : nil, .stop)
-            }
-            if wasConnected {
-                logger.debug(
-                    "Connection lost",
-                    metadata: ["statetee.reason": "\(reason.rawValue)", "statetee.error": "\(error.map { "\($0)" } ?? "-")"])
-                return (.disconnected(reason), .retry(reset: true))
-            }
-            logger.debug("Connect attempt failed", metadata: ["statetee.error": "\(error.map { "\($0)" } ?? reason.rawValue)"])
-            if !everConnected, !configuration.reconnect.retryInitialConnect {
-                return (nil, .fail(error ?? SocketIOClientError.connectTimeout))
-            }
-            return (nil, .retry(reset: false))
-        }
+    private func conclude(_ end: SessionEnd, wasConnected: Bool, everConnected: Bool) -> (Event?, Reconnection.Step) {
+        Reconnection.conclude(
+            end, wasConnected: wasConnected, everConnected: everConnected, stopping: stopRequested || Task.isCancelled,
+            policy: configuration.reconnect, logger: logger)
     }
 
     /// Sends a Socket.IO DISCONNECT (when connected), closes the transport and

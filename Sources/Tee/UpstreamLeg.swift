@@ -43,16 +43,24 @@ protocol UpstreamLeg: Sendable {
     func close() async
 }
 
-/// A leg over the network: a ``SocketIOClient`` over WebSocket (python-engineio
-/// drops long-polling batches of more than 16 packets), raw packets, no
-/// buffering while disconnected (the mirror records a gap instead). Its events go
-/// through ``LegReporter/event`` only, awaited by the task that reads the connection
-/// (the client's `onEvent`): no task and no hop of its own per frame.
+/// A leg over the network: a Socket.IO client over WebSocket (python-engineio drops
+/// long-polling batches of more than 16 packets), raw packets, no buffering while
+/// disconnected (the mirror records a gap instead). Its events go through
+/// ``LegReporter/event`` only, in order, from the leg's own task.
+///
+/// For a plain `http://` upstream the client is a ``SocketIORelayClient``: the connection
+/// is read, heartbeats answered and packets written on its NIO event loop, and the leg's
+/// task is the only one it has. An `https://` upstream gets a ``SocketIOClient`` (TLS),
+/// whose events come from the task reading its connection.
 struct SocketLeg: UpstreamLeg {
-    let client: SocketIOClient
-    private let reporter: ReporterBox
+    private enum Client: Sendable {
+        case relay(SocketIORelayClient)
+        case general(SocketIOClient, ReporterBox)
+    }
 
-    /// Where the client's events go once ``run(_:)`` is called (none come before: `run` starts the client).
+    private let client: Client
+
+    /// Where a ``SocketIOClient``'s events go once ``run(_:)`` is called (none come before: `run` starts the client).
     private final class ReporterBox: Sendable {
         let reporter = Mutex<LegReporter?>(nil)
 
@@ -70,18 +78,27 @@ struct SocketLeg: UpstreamLeg {
             url: url, transport: .websocket, auth: auth, reconnect: reconnect, connectTimeout: connectTimeout,
             bufferWhileDisconnected: false, rawPackets: true)
         configuration.eventCache = eventCache
-        let box = ReporterBox()
-        reporter = box
-        client = SocketIOClient(configuration: configuration, httpClient: httpClient, logger: logger) { event in
-            await box.report(event)
+        if SocketIORelayClient.supports(url: url) {
+            client = .relay(SocketIORelayClient(configuration: configuration, logger: logger))
+        } else {
+            let box = ReporterBox()
+            client = .general(
+                SocketIOClient(configuration: configuration, httpClient: httpClient, logger: logger) { event in
+                    await box.report(event)
+                }, box)
         }
     }
 
     func run(_ reporter: LegReporter) async {
-        self.reporter.reporter.withLock { $0 = reporter }
         let reason: String
         do {
-            try await client.run()
+            switch client {
+            case .relay(let relay):
+                try await relay.run { event in await reporter.event(Self.legEvent(event)) }
+            case .general(let general, let box):
+                box.reporter.withLock { $0 = reporter }
+                try await general.run()
+            }
             reason = "closed"
         } catch {
             reason = String(describing: error)
@@ -105,7 +122,10 @@ struct SocketLeg: UpstreamLeg {
 
     func send(_ packet: SocketIOPacket) async -> Bool {
         do {
-            try await client.send(packet)
+            switch client {
+            case .relay(let relay): try relay.send(packet)
+            case .general(let general, _): try await general.send(packet)
+            }
             return true
         } catch {
             return false
@@ -113,6 +133,9 @@ struct SocketLeg: UpstreamLeg {
     }
 
     func close() async {
-        await client.disconnect()
+        switch client {
+        case .relay(let relay): relay.disconnect()
+        case .general(let general, _): await general.disconnect()
+        }
     }
 }

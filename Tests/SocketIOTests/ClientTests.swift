@@ -385,7 +385,7 @@ private extension SocketIOClient.Event {
     var packet: SocketIOPacket? { if case .packet(let packet, _) = self { packet } else { nil } }
 }
 
-private func clientConfiguration(
+func clientConfiguration(
     port: Int, transport: SocketIOClient.Configuration.Transport = .websocket
 ) -> SocketIOClient.Configuration {
     SocketIOClient.Configuration(
@@ -396,7 +396,7 @@ private func clientConfiguration(
     )
 }
 
-private func echoServerArguments(root: String, port: Int, pingInterval: Double? = nil, pingTimeout: Double? = nil) -> [String] {
+func echoServerArguments(root: String, port: Int, pingInterval: Double? = nil, pingTimeout: Double? = nil) -> [String] {
     var arguments = [root + "/Tests/interop/flask_echo_server.py", "--port", String(port)]
     if let pingInterval { arguments += ["--ping-interval", String(pingInterval)] }
     if let pingTimeout { arguments += ["--ping-timeout", String(pingTimeout)] }
@@ -404,7 +404,7 @@ private func echoServerArguments(root: String, port: Int, pingInterval: Double? 
 }
 
 /// Runs the Flask-SocketIO echo server on a free port around `body`, then stops it.
-private func withEchoServer<Result>(
+func withEchoServer<Result>(
     pingInterval: Double? = nil, pingTimeout: Double? = nil,
     _ body: (TestProcess, Int) async throws -> Result
 ) async throws -> Result {

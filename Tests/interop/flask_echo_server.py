@@ -75,6 +75,11 @@ def main() -> int:
             emit("sequenced", sequence[0])
             sequence[0] += 1
 
+    @socketio.on("sequence_count")
+    def on_sequence_count(*a):
+        with sequence_lock:
+            return sequence[0]
+
     @socketio.on("ack")
     def on_ack(*a):
         return a
