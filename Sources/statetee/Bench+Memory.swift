@@ -237,12 +237,16 @@ struct IdleSessions: Sendable {
                 group.addTask {
                     var configuration = SocketIOClient.Configuration(url: url, reconnect: .disabled, connectTimeout: connectTimeout)
                     configuration.bufferWhileDisconnected = false
-                    let client = SocketIOClient(configuration: configuration)
+                    let client = SocketIORelayClient(configuration: configuration)
                     await registry.add(client)
+                    let (stream, sink) = AsyncStream.makeStream(of: SocketIOClient.Event.self)
                     await withTaskGroup(of: Void.self) { inner in
-                        inner.addTask { try? await client.run() }
+                        inner.addTask {
+                            try? await client.run { event in sink.yield(LoadEvents.event(event)) }
+                            sink.finish()
+                        }
                         await limiter.acquire()
-                        var events = client.events.makeAsyncIterator()
+                        var events = stream.makeAsyncIterator()
                         let ready = await SessionStart.awaitReady(&events, gate: gate)
                         await limiter.release()
                         gate.arrive(ok: ready)

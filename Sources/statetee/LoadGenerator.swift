@@ -2,6 +2,7 @@ import Foundation
 import Histogram
 import JSONValue
 import SocketIOClient
+import SocketIOProtocol
 import Synchronization
 
 /// What each closed-loop client sends, and how it recognises the answer.
@@ -153,24 +154,28 @@ struct LoadGenerator: Sendable {
         // client's value are decoded (the generator shares the cores with the servers).
         let awaited = AwaitedValue()
         if event == .updateScore { configuration.eventFilter = { awaited.mayMatch($0) } }
-        let client = SocketIOClient(configuration: configuration)
+        let client = SocketIORelayClient(configuration: configuration)
         await registry.add(client)
+        let (stream, sink) = AsyncStream.makeStream(of: SocketIOClient.Event.self)
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await client.run() }
+            group.addTask {
+                try? await client.run { event in sink.yield(LoadEvents.event(event)) }
+                sink.finish()
+            }
             await limiter.acquire()
-            var events = client.events.makeAsyncIterator()
+            var events = stream.makeAsyncIterator()
             // Connected, and the connect's own game_state_update received (python-socketio
             // may send that event before its CONNECT answer: wait for both, in any order).
             let ready = await SessionStart.awaitReady(&events, gate: gate)
             await limiter.release()
             if !ready {
                 gate.arrive(ok: false)
-                await client.disconnect()
+                client.disconnect()
                 return
             }
             gate.arrive(ok: true)
             guard let schedule = await gate.waitForSchedule() else {
-                await client.disconnect()
+                client.disconnect()
                 return
             }
             let clock = ContinuousClock()
@@ -191,18 +196,33 @@ struct LoadGenerator: Sendable {
                 if event.usesAck {
                     pending = true
                     do {
-                        _ = try await client.emitWithAck(event.rawValue, event.arguments(client: index, sequence: sequence), timeout: .seconds(60))
+                        try client.send(.event(event.rawValue, event.arguments(client: index, sequence: sequence), id: sequence))
                     } catch {
                         if !recorder.isClosed { recorder.sendFailed(String(describing: error)) }
                         break loop
                     }
+                    // The ack (no timeout of its own: the window's end disconnects the client).
+                    var acked = false
+                    while let received = await events.next() {
+                        switch received {
+                        case .packet(let packet, _) where packet.isAck && packet.id == sequence:
+                            acked = true
+                        case .disconnected, .connectError:
+                            if !recorder.isClosed { recorder.disconnected() }
+                            break loop
+                        default:
+                            break
+                        }
+                        if acked { break }
+                    }
+                    guard acked else { break loop }
                     pending = false
                     recorder.record(sent: sent, done: clock.now, measured: sent >= schedule.start)
                     continue loop
                 }
                 if event == .updateScore { awaited.set(BenchEvent.scoreValue(client: index, sequence: sequence)) }
                 do {
-                    try await client.emit(event.rawValue, event.arguments(client: index, sequence: sequence))
+                    try client.send(.event(event.rawValue, event.arguments(client: index, sequence: sequence)))
                 } catch {
                     if !recorder.isClosed { recorder.sendFailed(String(describing: error)) }
                     break loop
@@ -228,7 +248,7 @@ struct LoadGenerator: Sendable {
                 recorder.record(sent: sent, done: clock.now, measured: sent >= schedule.start)
             }
             if pending { recorder.unanswered() }
-            await client.disconnect()
+            client.disconnect()
             // Drain what is left so run() can end.
             while await events.next() != nil {}
         }
@@ -442,20 +462,26 @@ actor ConnectLimiter {
 
 /// Every client of a run, so the coordinator can end them all.
 actor ClientRegistry {
-    private var clients: [SocketIOClient] = []
+    private var clients: [SocketIORelayClient] = []
     private var closed = false
 
-    func add(_ client: SocketIOClient) async {
+    func add(_ client: SocketIORelayClient) {
         clients.append(client)
-        if closed { await client.disconnect() }
+        if closed { client.disconnect() }
     }
 
-    func disconnectAll() async {
+    func disconnectAll() {
         closed = true
-        let all = clients
-        await withTaskGroup(of: Void.self) { group in
-            for client in all { group.addTask { await client.disconnect() } }
-        }
+        for client in clients { client.disconnect() }
+    }
+}
+
+/// A load client's events as the loop reads them: events by name (the relay client hands
+/// every event over as a raw packet), acks as raw packets.
+enum LoadEvents {
+    static func event(_ event: SocketIOClient.Event) -> SocketIOClient.Event {
+        guard case .packet(let packet, _) = event, packet.isEvent, let name = packet.eventName else { return event }
+        return .event(name: name, args: packet.eventArguments, attachments: packet.attachments, ackID: packet.id)
     }
 }
 
