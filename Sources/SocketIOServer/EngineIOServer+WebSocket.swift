@@ -88,7 +88,7 @@ extension EngineIOServer {
             // Writer, in this task (one task less per socket): whatever the session hands this
             // socket, in order.
             writing: while true {
-                switch await session.pull(socket: socket) {
+                switch await session.pull(socket: socket, channel: outbound.channel) {
                 case .packets(let packets):
                     do {
                         try await Self.write(packets, to: outbound)
@@ -160,6 +160,21 @@ extension EngineIOServer {
 
         init(_ outbound: WebSocketOutboundWriter, channel: (any Channel)?) {
             self = channel.map(Self.channel) ?? .frames(outbound)
+        }
+
+        /// The channel, when frames can be written to it directly.
+        var channel: (any Channel)? {
+            if case .channel(let channel) = self { channel } else { nil }
+        }
+    }
+
+    /// Writes the packets' frames to `channel` in one event-loop hop with one flush, without
+    /// waiting (the session's direct writes, made under its lock so they keep its order).
+    static func submit(_ packets: [EngineIOOutboundPacket], to channel: any Channel) {
+        let frames = packets.map(frame)
+        channel.eventLoop.execute {
+            for frame in frames { channel.write(frame, promise: nil) }
+            channel.flush()
         }
     }
 

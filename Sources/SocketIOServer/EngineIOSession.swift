@@ -28,9 +28,18 @@ final class EngineIOSession: Sendable {
         case rejected(Rejection)
     }
 
+    /// A waiting WebSocket writer's channel: while it is writable, packets handed to that
+    /// writer are written to it right away, under the lock (so in the machine's order), and
+    /// the writer task is not woken (one task hop a frame fewer).
+    private struct DirectWriter {
+        let socket: WebSocketID
+        let channel: any Channel
+    }
+
     private struct State: ~Copyable {
         var machine: Machine
         var waiters: [WaiterID: CheckedContinuation<Handoff, Never>] = [:]
+        var directWriters: [WaiterID: DirectWriter] = [:]
         var nextWaiterID = 0
         var reason: DisconnectReason?
         /// The heartbeat callback scheduled for `armed`.
@@ -175,9 +184,12 @@ final class EngineIOSession: Sendable {
         }
     }
 
-    /// A WebSocket writer asks for its next packets.
-    func pull(socket: WebSocketID) async -> Handoff {
-        await waitForDelivery { machine, waiter, _ in
+    /// A WebSocket writer asks for its next packets. With its `channel`, packets sent while it
+    /// waits are written to the channel directly (while the channel is writable) and the call
+    /// returns only for what the writer must do itself: packets when the channel is not
+    /// writable, the end of the socket.
+    func pull(socket: WebSocketID, channel: (any Channel)? = nil) async -> Handoff {
+        await waitForDelivery(direct: channel.map { DirectWriter(socket: socket, channel: $0) }) { machine, waiter, _ in
             let (result, actions) = machine.webSocketPull(waiter, socket: socket)
             switch result {
             case .write(let packets): return (.packets(packets), actions)
@@ -237,6 +249,7 @@ final class EngineIOSession: Sendable {
     }
 
     private func waitForDelivery(
+        direct: DirectWriter? = nil,
         _ body: @escaping (inout Machine, WaiterID, ContinuousClock.Instant) -> (Handoff?, [Action])
     ) async -> Handoff {
         let waiter = state.withLock { state -> WaiterID in
@@ -249,7 +262,10 @@ final class EngineIOSession: Sendable {
                 let (immediate, effects) = state.withLock { state -> (Handoff?, [Effect]) in
                     if Task.isCancelled { return (.finished, []) }
                     let (delivery, actions) = body(&state.machine, waiter, now)
-                    if delivery == nil { state.waiters[waiter] = continuation }
+                    if delivery == nil {
+                        state.waiters[waiter] = continuation
+                        state.directWriters[waiter] = direct
+                    }
                     return (delivery, resolve(actions, in: &state))
                 }
                 if let immediate { continuation.resume(returning: immediate) }
@@ -258,6 +274,7 @@ final class EngineIOSession: Sendable {
         } onCancel: {
             let now = clock.now
             let (continuation, effects) = state.withLock { state -> (CheckedContinuation<Handoff, Never>?, [Effect]) in
+                state.directWriters.removeValue(forKey: waiter)
                 guard let continuation = state.waiters.removeValue(forKey: waiter) else { return (nil, []) }
                 let actions = state.machine.waiterCancelled(waiter, now: now)
                 return (continuation, resolve(actions, in: &state))
@@ -272,8 +289,11 @@ final class EngineIOSession: Sendable {
         return actions.compactMap { action -> Effect? in
             switch action {
             case .deliver(let waiter, let packets):
+                if writeDirectly(packets, to: waiter, in: &state) { return nil }
+                state.directWriters.removeValue(forKey: waiter)
                 return state.waiters.removeValue(forKey: waiter).map { .resume($0, .packets(packets)) }
             case .finish(let waiter):
+                state.directWriters.removeValue(forKey: waiter)
                 return state.waiters.removeValue(forKey: waiter).map { .resume($0, .finished) }
             case .dispatch(let payloads):
                 return .dispatch(payloads)
@@ -289,6 +309,25 @@ final class EngineIOSession: Sendable {
                 return nil
             }
         }
+    }
+
+    /// Whether a WebSocket writer waits with a channel to be written to directly (for tests).
+    var hasDirectWriter: Bool { state.withLock { !$0.directWriters.isEmpty } }
+
+    /// Writes `packets` for a waiting writer straight to its channel, when it has one that is
+    /// writable and the machine takes the writer back at once (its socket is the open
+    /// session's transport, whose buffer was just handed over): the writer stays waiting, as
+    /// if it had written them and pulled again. False: the writer task gets them.
+    private func writeDirectly(_ packets: [EngineIOOutboundPacket], to waiter: WaiterID, in state: inout State) -> Bool {
+        guard let direct = state.directWriters[waiter], state.waiters[waiter] != nil, direct.channel.isWritable,
+            state.machine.lifecycle == .open, state.machine.transport == .webSocket(direct.socket),
+            state.machine.buffer.isEmpty
+        else { return false }
+        let (result, actions) = state.machine.webSocketPull(waiter, socket: direct.socket)
+        // An open session's WebSocket with nothing buffered always waits, and no action follows.
+        assert(result == .wait && actions.isEmpty, "a direct writer was not taken back: \(result)")
+        EngineIOServer.submit(packets, to: direct.channel)
+        return true
     }
 
     private func perform(_ effects: [Effect]) {

@@ -185,6 +185,16 @@ struct RelayClientTests {
         await #expect(throws: SocketIOClientError.invalidURL("https://example.org")) { try await secure.run { _ in } }
     }
 
+    /// A server that answers the upgrade request with an HTTP error: the status is thrown.
+    @Test func aRefusedUpgradeThrowsTheHTTPStatus() async throws {
+        try await withEchoServer { _, port in
+            var configuration = clientConfiguration(port: port)
+            configuration.path = "/not-socket.io/"
+            let client = SocketIORelayClient(configuration: configuration)
+            await #expect(throws: SocketIOClientError.httpStatus(404)) { try await client.run { _ in } }
+        }
+    }
+
     /// A server that accepts the TCP connection but never answers the upgrade: the connect
     /// times out instead of hanging, and a disconnect meanwhile ends `run()` at once.
     @Test func aSilentServerTimesOutTheConnect() async throws {

@@ -1,8 +1,11 @@
+import HTTPTypes
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
 import SocketIOProtocol
+import StateTeeTesting
+import Synchronization
 import Testing
 
 @testable import SocketIOServer
@@ -37,6 +40,47 @@ import Testing
         #expect(Array(frames[3].data.readableBytesView) == [1, 2])
         try await EngineIOServer.write([], to: .channel(channel))
         #expect(counter.flushes == 1)
+        _ = try await channel.finish()
+    }
+
+    /// While a session's WebSocket writer waits with its channel, what the session sends is
+    /// written to the channel at once, in order, and the writer is not woken; once the channel
+    /// is not writable, the writer gets the packets to write itself (and waits for the write).
+    @Test func packetsForAWaitingWriterGoStraightToItsWritableChannel() async throws {
+        let channel = NIOAsyncTestingChannel()
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1))
+        let session = EngineIOSession(
+            id: "s", request: HTTPRequest(method: .get, scheme: "http", authority: "x", path: "/socket.io/"),
+            transport: .webSocket(1), configuration: EngineIOConfiguration(), onTerminated: { _ in })
+        let woken = Mutex<[EngineIOSession.Handoff]>([])
+        let writer = Task {
+            while true {
+                let handoff = await session.pull(socket: 1, channel: channel)
+                woken.withLock { $0.append(handoff) }
+                guard case .packets = handoff else { return }
+            }
+        }
+        try await poll("the writer waits") { session.hasDirectWriter ? true : nil }
+        session.send([.message("1")])
+        session.send([.message("2"), EngineIOOutboundPacket(encoding: .message(#"2["x"]"#))])
+        await channel.testingEventLoop.run()
+        var frames: [String] = []
+        while let frame = try await channel.readOutbound(as: WebSocketFrame.self) { frames.append(String(buffer: frame.data)) }
+        #expect(frames == ["41", "42", #"42["x"]"#])
+        #expect(woken.withLock { $0.isEmpty })
+        #expect(session.hasDirectWriter)
+
+        channel.isWritable = false
+        session.send([.message("3")])
+        try await poll("the writer is woken with the packet") { woken.withLock { $0.isEmpty } ? nil : true }
+        let handoffs = woken.withLock { $0 }
+        guard handoffs.count == 1, case .packets(let packets) = handoffs[0] else {
+            Issue.record("expected one handoff of packets, got \(handoffs)")
+            return
+        }
+        #expect(packets == [.message("3")])
+        session.close(reason: .serverShutdown)
+        await writer.value
         _ = try await channel.finish()
     }
 }
