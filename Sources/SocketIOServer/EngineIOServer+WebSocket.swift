@@ -87,8 +87,9 @@ extension EngineIOServer {
             }
             // Writer, in this task (one task less per socket): whatever the session hands this
             // socket, in order.
+            let direct = outbound.channel.map { DirectWriter(socket: socket, channel: $0) }
             writing: while true {
-                switch await session.pull(socket: socket, channel: outbound.channel) {
+                switch await session.pull(socket: socket, direct: direct) {
                 case .packets(let packets):
                     do {
                         try await Self.write(packets, to: outbound)
@@ -168,15 +169,6 @@ extension EngineIOServer {
         }
     }
 
-    /// Writes the packets' frames to `channel` in one event-loop hop with one flush, without
-    /// waiting (the session's direct writes, made under its lock so they keep its order).
-    static func submit(_ packets: [EngineIOOutboundPacket], to channel: any Channel) {
-        let frames = packets.map(frame)
-        channel.eventLoop.execute {
-            for frame in frames { channel.write(frame, promise: nil) }
-            channel.flush()
-        }
-    }
 
     /// Writes each packet as one WebSocket message: its frame encoded ahead when it has one
     /// (the same bytes for every recipient of a broadcast), else encoded here.

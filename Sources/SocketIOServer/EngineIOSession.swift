@@ -1,5 +1,6 @@
 import HTTPTypes
 import NIOCore
+import NIOWebSocket
 import NIOPosix
 import SocketIOProtocol
 import Synchronization
@@ -26,14 +27,6 @@ final class EngineIOSession: Sendable {
         case packets([EngineIOOutboundPacket])
         case finished
         case rejected(Rejection)
-    }
-
-    /// A waiting WebSocket writer's channel: while it is writable, packets handed to that
-    /// writer are written to it right away, under the lock (so in the machine's order), and
-    /// the writer task is not woken (one task hop a frame fewer).
-    private struct DirectWriter {
-        let socket: WebSocketID
-        let channel: any Channel
     }
 
     private struct State: ~Copyable {
@@ -184,12 +177,12 @@ final class EngineIOSession: Sendable {
         }
     }
 
-    /// A WebSocket writer asks for its next packets. With its `channel`, packets sent while it
-    /// waits are written to the channel directly (while the channel is writable) and the call
-    /// returns only for what the writer must do itself: packets when the channel is not
-    /// writable, the end of the socket.
-    func pull(socket: WebSocketID, channel: (any Channel)? = nil) async -> Handoff {
-        await waitForDelivery(direct: channel.map { DirectWriter(socket: socket, channel: $0) }) { machine, waiter, _ in
+    /// A WebSocket writer asks for its next packets. With a ``DirectWriter`` (for this
+    /// socket), packets sent while it waits go to the channel directly (while the channel is
+    /// writable) and the call returns only for what the writer must do itself: packets when
+    /// the channel is not writable, the end of the socket.
+    func pull(socket: WebSocketID, direct: DirectWriter? = nil) async -> Handoff {
+        await waitForDelivery(direct: direct) { machine, waiter, _ in
             let (result, actions) = machine.webSocketPull(waiter, socket: socket)
             switch result {
             case .write(let packets): return (.packets(packets), actions)
@@ -326,7 +319,7 @@ final class EngineIOSession: Sendable {
         let (result, actions) = state.machine.webSocketPull(waiter, socket: direct.socket)
         // An open session's WebSocket with nothing buffered always waits, and no action follows.
         assert(result == .wait && actions.isEmpty, "a direct writer was not taken back: \(result)")
-        EngineIOServer.submit(packets, to: direct.channel)
+        direct.write(packets)
         return true
     }
 
@@ -344,5 +337,43 @@ final class EngineIOSession: Sendable {
                 for waiter in waiters { waiter.resume() }
             }
         }
+    }
+}
+
+/// A WebSocket writer's channel, for the packets its session hands it while it waits: they
+/// are queued here under the session's lock (so in the session's order) and written by one
+/// event-loop task with one flush for all that queued before it ran; the writer task is not
+/// woken (one task hop a frame fewer, and a busy socket still gets its frames in batches).
+final class DirectWriter: Sendable {
+    let socket: EngineIOSession.WebSocketID
+    let channel: any Channel
+    private let pending = Mutex<(frames: [WebSocketFrame], scheduled: Bool)>(([], false))
+
+    init(socket: EngineIOSession.WebSocketID, channel: any Channel) {
+        self.socket = socket
+        self.channel = channel
+    }
+
+    /// Queues the packets' frames; schedules the write unless one is scheduled already.
+    func write(_ packets: [EngineIOOutboundPacket]) {
+        let frames = packets.map(EngineIOServer.frame)
+        let schedule = pending.withLock { pending -> Bool in
+            pending.frames += frames
+            defer { pending.scheduled = true }
+            return !pending.scheduled
+        }
+        if schedule { channel.eventLoop.execute { self.flush() } }
+    }
+
+    private func flush() {
+        let frames = pending.withLock { pending in
+            defer {
+                pending.frames = []
+                pending.scheduled = false
+            }
+            return pending.frames
+        }
+        for frame in frames { channel.write(frame, promise: nil) }
+        channel.flush()
     }
 }

@@ -44,18 +44,22 @@ import Testing
     }
 
     /// While a session's WebSocket writer waits with its channel, what the session sends is
-    /// written to the channel at once, in order, and the writer is not woken; once the channel
+    /// written to the channel at once (what queued before the event loop ran, as one batch),
+    /// in order, and the writer is not woken; once the channel
     /// is not writable, the writer gets the packets to write itself (and waits for the write).
     @Test func packetsForAWaitingWriterGoStraightToItsWritableChannel() async throws {
         let channel = NIOAsyncTestingChannel()
+        let counter = FlushCounter()
+        try await channel.pipeline.addHandler(counter)
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1))
         let session = EngineIOSession(
             id: "s", request: HTTPRequest(method: .get, scheme: "http", authority: "x", path: "/socket.io/"),
             transport: .webSocket(1), configuration: EngineIOConfiguration(), onTerminated: { _ in })
         let woken = Mutex<[EngineIOSession.Handoff]>([])
+        let direct = DirectWriter(socket: 1, channel: channel)
         let writer = Task {
             while true {
-                let handoff = await session.pull(socket: 1, channel: channel)
+                let handoff = await session.pull(socket: 1, direct: direct)
                 woken.withLock { $0.append(handoff) }
                 guard case .packets = handoff else { return }
             }
@@ -67,6 +71,7 @@ import Testing
         var frames: [String] = []
         while let frame = try await channel.readOutbound(as: WebSocketFrame.self) { frames.append(String(buffer: frame.data)) }
         #expect(frames == ["41", "42", #"42["x"]"#])
+        #expect(counter.flushes == 1)  // sent before the event loop ran: one batch
         #expect(woken.withLock { $0.isEmpty })
         #expect(session.hasDirectWriter)
 
