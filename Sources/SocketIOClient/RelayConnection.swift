@@ -52,6 +52,8 @@ struct RelaySettings: Sendable {
     let auth: JSONValue?
     let eventCache: SocketIOEventCache?
     let eventFilter: (@Sendable (String) -> Bool)?
+    /// Takes events and acks on the event loop once the link is direct.
+    let onPacket: (@Sendable (SocketIOPacket, String?) -> Void)?
 }
 
 /// One connection's state shared by its event loop (which fills it) and the client's task
@@ -68,6 +70,8 @@ final class RelayLink: Sendable {
         var wasConnected = false
         var closeRequested = false
         var paused = false
+        /// Events and acks go to the client's `onPacket` on the event loop, not through the queue.
+        var direct = false
     }
 
     /// Events queued before the connection stops reading (until the task takes them).
@@ -84,6 +88,17 @@ final class RelayLink: Sendable {
     /// The channel to write to while the namespace is connected and no disconnect was asked for.
     func connectedChannel() -> (any Channel)? {
         state.withLock { $0.connected && !$0.closeRequested ? $0.channel : nil }
+    }
+
+    /// Whether events and acks now go to `onPacket` on the event loop.
+    var isDirect: Bool { state.withLock { $0.direct } }
+
+    /// From the task, once it handled everything it took: packets go to `onPacket` from now on,
+    /// unless more events queued meanwhile (those are handed on first: the task tries again).
+    func enableDirect() {
+        state.withLock { state in
+            if state.connected, state.events.isEmpty { state.direct = true }
+        }
     }
 
     // MARK: From the event loop
@@ -228,11 +243,11 @@ enum RelayPipeline {
 
     static func connect(
         target: RelayTarget, configuration: SocketIOClient.Configuration, link: RelayLink,
-        group: any EventLoopGroup, logger: Logger
+        onPacket: (@Sendable (SocketIOPacket, String?) -> Void)?, group: any EventLoopGroup, logger: Logger
     ) async throws -> any Channel {
         let settings = RelaySettings(
             namespace: configuration.namespace, auth: configuration.auth, eventCache: configuration.eventCache,
-            eventFilter: configuration.eventFilter)
+            eventFilter: configuration.eventFilter, onPacket: onPacket)
         let frameSize = max(configuration.maxPayload, 1 << 14)
         let maxPayload = configuration.maxPayload
         let connectTimeout = TimeAmount(configuration.connectTimeout)
@@ -424,7 +439,11 @@ final class RelayChannelHandler: ChannelInboundHandler {
             link.ending(.serverDisconnect)
             context.close(promise: nil)
         case .event, .binaryEvent, .ack, .binaryAck:
-            push(.packet(packet, text: text), context)
+            if let onPacket = settings.onPacket, link.isDirect {
+                onPacket(packet, text)
+            } else {
+                push(.packet(packet, text: text), context)
+            }
         }
     }
 

@@ -61,7 +61,16 @@ public final class SocketIORelayClient: Sendable {
     /// `handler` in order; the connection reads on while the handler runs, up to a bound.
     /// Throws as ``SocketIOClient/run()`` does, and ``SocketIOClientError/invalidURL(_:)``
     /// for a TLS URL.
-    public func run(_ handler: @Sendable (SocketIOClient.Event) async -> Void) async throws {
+    ///
+    /// With `onPacket`, once the handler has returned from a connection's `.connected` (and
+    /// from everything that arrived before the next packet), that connection's events and acks
+    /// go to `onPacket` instead, on the event loop as they are read, with the text of a
+    /// one-message packet (no task hop): it must not block. Everything else (disconnects,
+    /// reconnects) still goes to `handler`, after the packets before it.
+    public func run(
+        onPacket: (@Sendable (SocketIOPacket, String?) -> Void)? = nil,
+        _ handler: @Sendable (SocketIOClient.Event) async -> Void
+    ) async throws {
         let started = state.withLock { state -> Bool in
             defer { state.running = true }
             return !state.running
@@ -70,14 +79,15 @@ public final class SocketIORelayClient: Sendable {
         let target = try RelayTarget(configuration)
         // Cancelling the task disconnects (the waits below are for the connection, not the task).
         try await withTaskCancellationHandler {
-            try await runConnections(target, handler)
+            try await runConnections(target, onPacket, handler)
         } onCancel: {
             disconnect()
         }
     }
 
     private func runConnections(
-        _ target: RelayTarget, _ handler: @Sendable (SocketIOClient.Event) async -> Void
+        _ target: RelayTarget, _ onPacket: (@Sendable (SocketIOPacket, String?) -> Void)?,
+        _ handler: @Sendable (SocketIOClient.Event) async -> Void
     ) async throws {
         var attempt = 0
         var everConnected = false
@@ -87,7 +97,7 @@ public final class SocketIORelayClient: Sendable {
                 await handler(.reconnecting(attempt: attempt))
                 if await waitForStop(upTo: configuration.reconnect.delay(attempt: attempt)) { break }
             }
-            let (end, wasConnected) = await connectOnce(target, handler)
+            let (end, wasConnected) = await connectOnce(target, onPacket, handler)
             if wasConnected { everConnected = true }
             let stopping = state.withLock { $0.stopRequested } || Task.isCancelled
             let (event, next) = Reconnection.conclude(
@@ -138,7 +148,8 @@ public final class SocketIORelayClient: Sendable {
 
     /// Opens one connection and hands its events on until it closes.
     private func connectOnce(
-        _ target: RelayTarget, _ handler: @Sendable (SocketIOClient.Event) async -> Void
+        _ target: RelayTarget, _ onPacket: (@Sendable (SocketIOPacket, String?) -> Void)?,
+        _ handler: @Sendable (SocketIOClient.Event) async -> Void
     ) async -> (SessionEnd, wasConnected: Bool) {
         let link = RelayLink()
         let registered = state.withLock { state -> Bool in
@@ -151,13 +162,15 @@ public final class SocketIORelayClient: Sendable {
         logger.debug("Connecting")
         do {
             let channel = try await RelayPipeline.connect(
-                target: target, configuration: configuration, link: link, group: eventLoopGroup, logger: logger)
+                target: target, configuration: configuration, link: link, onPacket: onPacket, group: eventLoopGroup,
+                logger: logger)
             link.attach(channel, namespace: configuration.namespace, closeTimeout: configuration.closeTimeout)
         } catch {
             return (.lost(.transportError, error), false)
         }
         while let batch = await link.next() {
             for event in batch { await handler(event) }
+            if onPacket != nil { link.enableDirect() }
         }
         return (link.end, link.wasConnected)
     }

@@ -158,7 +158,7 @@ final class ProxySession: Sendable {
             guard attached else { break }
             let reporter = LegReporter(
                 event: { event in await self.legEvent(event, from: upstream) },
-                packet: { packet in self.legPacket(packet, text: nil, from: upstream) })
+                packet: { packet, text in self.legPacket(packet, text: text, from: upstream) })
             legs.append((leg, reporter))
         }
         return legs

@@ -24,13 +24,14 @@ enum LegEvent: Sendable {
 
 /// Where a leg reports to: every ``LegEvent`` in order through `event`; a leg that
 /// can hand packets over without a task hop may call `packet` instead for events and
-/// acks, from any task, once its `.connected` was reported and handled. (The socket
-/// and embedded legs do not: delivering outputs sooner makes the comparator judge
-/// a checkpoint per event under load, far more work than the hop it saves.)
+/// acks, from any thread, once its `.connected` was reported and handled (and every
+/// event after it). The socket leg to a plain `http://` upstream does, from its event
+/// loop; the embedded leg does not.
 struct LegReporter: Sendable {
     let event: @Sendable (LegEvent) async -> Void
-    /// An event or ack (raw, ack ids as on the leg); must not wait.
-    let packet: @Sendable (SocketIOPacket) -> Void
+    /// An event or ack (raw, ack ids as on the leg) with the text it came in when it was one
+    /// Engine.IO message; must not wait.
+    let packet: @Sendable (SocketIOPacket, String?) -> Void
 }
 
 /// One client's Socket.IO session with one upstream.
@@ -50,8 +51,11 @@ protocol UpstreamLeg: Sendable {
 ///
 /// For a plain `http://` upstream the client is a ``SocketIORelayClient``: the connection
 /// is read, heartbeats answered and packets written on its NIO event loop, and the leg's
-/// task is the only one it has. An `https://` upstream gets a ``SocketIOClient`` (TLS),
-/// whose events come from the task reading its connection.
+/// task is the only one it has. Once connected, the upstream's events and acks go to
+/// ``LegReporter/packet`` from the event loop (relayed to the client without a task hop);
+/// the rest goes through ``LegReporter/event`` from the leg's task. An `https://`
+/// upstream gets a ``SocketIOClient`` (TLS), whose events all come from the task reading
+/// its connection.
 struct SocketLeg: UpstreamLeg {
     private enum Client: Sendable {
         case relay(SocketIORelayClient)
@@ -94,7 +98,7 @@ struct SocketLeg: UpstreamLeg {
         do {
             switch client {
             case .relay(let relay):
-                try await relay.run { event in await reporter.event(Self.legEvent(event)) }
+                try await relay.run(onPacket: reporter.packet) { event in await reporter.event(Self.legEvent(event)) }
             case .general(let general, let box):
                 box.reporter.withLock { $0 = reporter }
                 try await general.run()

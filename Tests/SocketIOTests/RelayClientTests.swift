@@ -215,6 +215,49 @@ struct RelayClientTests {
         }
     }
 
+    /// With `onPacket`, packets go to it on the event loop once the handler has returned from
+    /// `.connected`; what arrived before that (our server's `welcome`, sent right after the
+    /// CONNECT answer, while the handler is held) still goes to the handler, first.
+    @Test func packetsGoToOnPacketOnceTheConnectWasHandled() async throws {
+        let serverLog = AsyncEventLog<ServerEvent>()
+        try await withLiveSocketIOServer(namespaces: [interopNamespace(log: serverLog)]) { _, port in
+            let client = SocketIORelayClient(configuration: clientConfiguration(port: port))
+            let log = AsyncEventLog<String>()
+            let gate = Gate()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await client.run(onPacket: { packet, text in
+                        log.append("onPacket \(packet.eventName ?? "ack") \(text ?? "-")")
+                    }) { event in
+                        if case .connected = event { await gate.wait() }
+                        switch event {
+                        case .connected: log.append("handler connected")
+                        case .packet(let packet, _): log.append("handler \(packet.eventName ?? "ack")")
+                        default: log.append("handler \(event)")
+                        }
+                    }
+                }
+                try await serverLog.next("the server connected") { if case .connected = $0 { true } else { false } }
+                gate.open()
+                try await log.next("the welcome") { $0 == "handler welcome" }
+                // The welcome was handed on: the next packets go straight to onPacket.
+                try await poll("packets go direct") { () -> Bool? in
+                    try client.send(.event("ack-me", ["x"], id: 1))
+                    return log.all.contains { $0.hasPrefix("onPacket") } ? true : nil
+                }
+                try client.send(.event("echo", ["é"]))
+                try await log.next("the echo") { $0.hasPrefix("onPacket echo-back") }
+                client.disconnect()
+                try await group.waitForAll()
+            }
+            let all = log.all
+            #expect(all.prefix(2) == ["handler connected", "handler welcome"])
+            #expect(all.contains(#"onPacket echo-back 2["echo-back","é"]"#))
+            #expect(all.last == "handler disconnected(SocketIOClient.SocketIOClient.DisconnectReason.clientDisconnect)")
+            #expect(!all.dropFirst(2).dropLast().contains { $0.hasPrefix("handler") })
+        }
+    }
+
     /// Against our own server: the client's disconnect reaches it as a Socket.IO DISCONNECT.
     @Test func ourServerSeesTheClientDisconnect() async throws {
         let serverLog = AsyncEventLog<ServerEvent>()
