@@ -193,36 +193,12 @@ struct LoadGenerator: Sendable {
                 }
                 // Timed from when the event was due (paced) or sent (closed loop).
                 let sent = due.flatMap { next in interval.map { next - $0 } } ?? clock.now
-                if event.usesAck {
-                    pending = true
-                    do {
-                        try client.send(.event(event.rawValue, event.arguments(client: index, sequence: sequence), id: sequence))
-                    } catch {
-                        if !recorder.isClosed { recorder.sendFailed(String(describing: error)) }
-                        break loop
-                    }
-                    // The ack (no timeout of its own: the window's end disconnects the client).
-                    var acked = false
-                    while let received = await events.next() {
-                        switch received {
-                        case .packet(let packet, _) where packet.isAck && packet.id == sequence:
-                            acked = true
-                        case .disconnected, .connectError:
-                            if !recorder.isClosed { recorder.disconnected() }
-                            break loop
-                        default:
-                            break
-                        }
-                        if acked { break }
-                    }
-                    guard acked else { break loop }
-                    pending = false
-                    recorder.record(sent: sent, done: clock.now, measured: sent >= schedule.start)
-                    continue loop
-                }
+                // An acked event is answered by its ack (matched by id: the sequence), the others by
+                // an event (`isAnswer`). No timeout of its own: the window's end disconnects the client.
+                let ackID = event.usesAck ? sequence : nil
                 if event == .updateScore { awaited.set(BenchEvent.scoreValue(client: index, sequence: sequence)) }
                 do {
-                    try client.send(.event(event.rawValue, event.arguments(client: index, sequence: sequence)))
+                    try client.send(.event(event.rawValue, event.arguments(client: index, sequence: sequence), id: ackID))
                 } catch {
                     if !recorder.isClosed { recorder.sendFailed(String(describing: error)) }
                     break loop
@@ -231,10 +207,10 @@ struct LoadGenerator: Sendable {
                 var answered = false
                 while let received = await events.next() {
                     switch received {
-                    case .event(let name, let args, _, _):
-                        if event.isAnswer(name: name, args: args, client: index, sequence: sequence) {
-                            answered = true
-                        }
+                    case .packet(let packet, _) where ackID != nil && packet.isAck && packet.id == ackID:
+                        answered = true
+                    case .event(let name, let args, _, _) where ackID == nil:
+                        answered = event.isAnswer(name: name, args: args, client: index, sequence: sequence)
                     case .disconnected, .connectError:
                         if !recorder.isClosed { recorder.disconnected() }
                         break loop

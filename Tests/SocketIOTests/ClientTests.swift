@@ -333,21 +333,9 @@ struct ClientTests {
 
     /// Runs `body` with a 127.0.0.1 port that a socket holds without listening.
     static func withRefusingPort(_ body: (Int) async throws -> Void) async throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
+        let (fd, port) = try loopbackSocket(listening: false)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                bind(fd, generic, length) == 0 && getsockname(fd, generic, &length) == 0
-            }
-        }
-        try #require(bound)
-        try await body(Int(UInt16(bigEndian: address.sin_port)))
+        try await body(port)
     }
 
     @Test func withConnectionRunsTheBodyAndDisconnects() async throws {
@@ -425,18 +413,12 @@ private func withClient<Result>(
 ) async throws -> Result {
     let client = SocketIOClient(configuration: configuration)
     let log = AsyncEventLog<SocketIOClient.Event>()
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await log.collect(client.events) }
-        group.addTask { try await client.run() }
-        do {
-            let result = try await body(client, log)
-            await client.disconnect()
-            try await group.waitForAll()
-            return result
-        } catch {
-            await client.disconnect()
-            group.cancelAll()
-            throw error
-        }
-    }
+    return try await withRunningClient(
+        run: {
+            async let collected: Void = log.collect(client.events)
+            try await client.run()
+            await collected
+        },
+        stop: { await client.disconnect() }
+    ) { try await body(client, log) }
 }

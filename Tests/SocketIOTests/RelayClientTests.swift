@@ -320,41 +320,19 @@ private func withRelayClient<Result>(
 ) async throws -> Result {
     let client = SocketIORelayClient(configuration: configuration)
     let log = AsyncEventLog<SocketIOClient.Event>()
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await client.run { log.append($0) } }
-        do {
-            let result = try await body(client, log)
-            client.disconnect()
-            try await group.waitForAll()
-            return result
-        } catch {
-            client.disconnect()
-            group.cancelAll()
-            throw error
-        }
+    return try await withRunningClient(run: { try await client.run { log.append($0) } }, stop: { client.disconnect() }) {
+        try await body(client, log)
     }
 }
 
 /// Runs `body` with a 127.0.0.1 port that accepts TCP connections and never answers, and a
 /// function that waits for the next connection to be accepted.
 private func withSilentListener(_ body: (Int, @Sendable () async throws -> Void) async throws -> Void) async throws {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    try #require(fd >= 0)
+    let (fd, port) = try loopbackSocket(listening: true)
     defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let listening = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-            bind(fd, generic, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, generic, &length) == 0
-        }
-    }
-    try #require(listening)
     let accepted = Mutex<[Int32]>([])
     defer { for connection in accepted.withLock({ $0 }) { close(connection) } }
-    try await body(Int(UInt16(bigEndian: address.sin_port))) {
+    try await body(port) {
         // accept(2) blocks: on a thread of its own, not the cooperative pool's.
         let connection = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
             Thread.detachNewThread { continuation.resume(returning: accept(fd, nil, nil)) }

@@ -65,13 +65,16 @@ import Testing
             }
         }
         try await poll("the writer waits") { session.hasDirectWriter ? true : nil }
-        session.send([.message("1")])
-        session.send([.message("2"), EngineIOOutboundPacket(encoding: .message(#"2["x"]"#))])
+        // Both sent from the event loop itself, so its write task cannot run between them.
+        try await channel.testingEventLoop.executeInContext {
+            session.send([.message("1")])
+            session.send([.message("2"), EngineIOOutboundPacket(encoding: .message(#"2["x"]"#))])
+        }
         await channel.testingEventLoop.run()
         var frames: [String] = []
         while let frame = try await channel.readOutbound(as: WebSocketFrame.self) { frames.append(String(buffer: frame.data)) }
         #expect(frames == ["41", "42", #"42["x"]"#])
-        #expect(counter.flushes == 1)  // sent before the event loop ran: one batch
+        #expect(counter.flushes == 1)  // queued before the write task ran: one batch
         #expect(woken.withLock { $0.isEmpty })
         #expect(session.hasDirectWriter)
 
