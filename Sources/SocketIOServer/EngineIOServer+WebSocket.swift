@@ -169,7 +169,6 @@ extension EngineIOServer {
         }
     }
 
-
     /// Writes each packet as one WebSocket message: its frame encoded ahead when it has one
     /// (the same bytes for every recipient of a broadcast), else encoded here.
     static func write(_ packets: [EngineIOOutboundPacket], to writer: Writer) async throws {

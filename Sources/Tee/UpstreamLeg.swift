@@ -46,8 +46,8 @@ protocol UpstreamLeg: Sendable {
 
 /// A leg over the network: a Socket.IO client over WebSocket (python-engineio drops
 /// long-polling batches of more than 16 packets), raw packets, no buffering while
-/// disconnected (the mirror records a gap instead). Its events go through
-/// ``LegReporter/event`` only, in order, from the leg's own task.
+/// disconnected (the mirror records a gap instead). Its events reach the session in
+/// order, through ``LegReporter/event`` or, for packets, ``LegReporter/packet``.
 ///
 /// For a plain `http://` upstream the client is a ``SocketIORelayClient``: the connection
 /// is read, heartbeats answered and packets written on its NIO event loop, and the leg's
