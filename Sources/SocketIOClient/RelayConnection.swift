@@ -46,16 +46,6 @@ struct RelayTarget: Sendable {
     }
 }
 
-/// What the channel handler needs of the configuration.
-struct RelaySettings: Sendable {
-    let namespace: String
-    let auth: JSONValue?
-    let eventCache: SocketIOEventCache?
-    let eventFilter: (@Sendable (String) -> Bool)?
-    /// Takes events and acks on the event loop once the link is direct.
-    let onPacket: (@Sendable (SocketIOPacket, String?) -> Void)?
-}
-
 /// One connection's state shared by its event loop (which fills it) and the client's task
 /// (which takes the events): the events not yet handed on, how the connection ended.
 final class RelayLink: Sendable {
@@ -245,9 +235,6 @@ enum RelayPipeline {
         target: RelayTarget, configuration: SocketIOClient.Configuration, link: RelayLink,
         onPacket: (@Sendable (SocketIOPacket, String?) -> Void)?, group: any EventLoopGroup, logger: Logger
     ) async throws -> any Channel {
-        let settings = RelaySettings(
-            namespace: configuration.namespace, auth: configuration.auth, eventCache: configuration.eventCache,
-            eventFilter: configuration.eventFilter, onPacket: onPacket)
         let frameSize = max(configuration.maxPayload, 1 << 14)
         let maxPayload = configuration.maxPayload
         let connectTimeout = TimeAmount(configuration.connectTimeout)
@@ -266,7 +253,9 @@ enum RelayPipeline {
                                 NIOWebSocketFrameAggregator(
                                     minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 12,
                                     maxAccumulatedFrameSize: maxPayload))
-                            try pipeline.addHandler(RelayChannelHandler(link: link, settings: settings, logger: logger))
+                            try pipeline.addHandler(
+                                RelayChannelHandler(
+                                    link: link, wire: ClientWire(configuration), onPacket: onPacket, logger: logger))
                         }
                     }
                     let pipeline = channel.pipeline.syncOperations
@@ -325,24 +314,25 @@ final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 }
 
-/// Engine.IO and Socket.IO on the event loop: answers pings, watches the heartbeat, connects
-/// the namespace, decodes packets (through the shared event cache) and queues them on the link.
+/// Engine.IO and Socket.IO on the event loop (``ClientWire``'s decisions): answers pings,
+/// watches the heartbeat, connects the namespace, decodes packets (through the shared event
+/// cache) and queues them on the link, or hands them to `onPacket` once the link is direct.
 final class RelayChannelHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
     private let link: RelayLink
-    private let settings: RelaySettings
+    private var wire: ClientWire
+    /// Takes events and acks on the event loop once the link is direct.
+    private let onPacket: (@Sendable (SocketIOPacket, String?) -> Void)?
     private let logger: Logger
-    private var decoder = SocketIODecoder()
-    private var handshake: EngineIOHandshake?
     private var lastPing = NIODeadline.now()
     private var watchdog: Scheduled<Void>?
-    private var connected = false
 
-    init(link: RelayLink, settings: RelaySettings, logger: Logger) {
+    init(link: RelayLink, wire: ClientWire, onPacket: (@Sendable (SocketIOPacket, String?) -> Void)?, logger: Logger) {
         self.link = link
-        self.settings = settings
+        self.wire = wire
+        self.onPacket = onPacket
         self.logger = logger
     }
 
@@ -358,7 +348,7 @@ final class RelayChannelHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(context, .transportError, error)
+        end(.lost(.transportError, error), context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -366,9 +356,8 @@ final class RelayChannelHandler: ChannelInboundHandler {
         let packet: EngineIOPacket
         switch frame.opcode {
         case .text:
-            let text = String(buffer: frame.unmaskedData)
-            do { packet = try EngineIOCodec.decodeTextPacket(text) } catch {
-                return fail(context, .parseError, SocketIOClientError.protocolError(error))
+            do { packet = try EngineIOCodec.decodeTextPacket(String(buffer: frame.unmaskedData)) } catch {
+                return end(.lost(.parseError, SocketIOClientError.protocolError(error)), context)
             }
         case .binary:
             packet = .binaryMessage(Array(frame.unmaskedData.readableBytesView))
@@ -386,64 +375,29 @@ final class RelayChannelHandler: ChannelInboundHandler {
         default:
             return
         }
-        handle(packet, context: context)
-    }
-
-    private func handle(_ packet: EngineIOPacket, context: ChannelHandlerContext) {
-        switch packet.kind {
-        case .open:
-            do { handshake = try packet.handshake() } catch {
-                return fail(context, .parseError, SocketIOClientError.invalidHandshake)
-            }
-            lastPing = .now()
-            logger.debug("Engine.IO open", metadata: ["statetee.eio-sid": "\(handshake?.sid ?? "")"])
-            write(.message(SocketIOCodec.encodeText(.connect(namespace: settings.namespace, data: settings.auth))), context)
-            armWatchdog(context)
-        case .ping:
-            lastPing = .now()
-            write(.pong(packet.text ?? ""), context)
-        case .close:
-            link.ending(.lost(.transportClose, nil))
-            context.close(promise: nil)
-        case .message:
-            if let filter = settings.eventFilter, connected, case .text(let text) = packet.payload,
-                text.utf8.first == UInt8(ascii: "2"), !filter(text)
-            {
-                return
-            }
-            let decoded: SocketIOPacket?
-            do { decoded = try decoder.decode(packet.payload, cache: settings.eventCache) } catch {
-                return fail(context, .parseError, SocketIOClientError.protocolError(error))
-            }
-            if let decoded { received(decoded, text: decoded.attachments.isEmpty ? packet.text : nil, context: context) }
-        case .pong, .upgrade, .noop:
+        switch wire.receive(packet) {
+        case .none:
             break
-        }
-    }
-
-    private func received(_ packet: SocketIOPacket, text: String?, context: ChannelHandlerContext) {
-        guard packet.namespace == settings.namespace else { return }
-        switch packet.kind {
-        case .connect:
-            guard !connected else { return }
-            connected = true
+        case .reply(let reply):
             lastPing = .now()
-            let sid = packet.data?["sid"]?.stringValue ?? ""
+            context.writeAndFlush(wrapOutboundOut(RelayFrames.frame(reply, allocator: context.channel.allocator)), promise: nil)
+            if packet.kind == .open {
+                logger.debug("Engine.IO open", metadata: ["statetee.eio-sid": "\(wire.handshake?.sid ?? "")"])
+                armWatchdog(context)
+            }
+        case .connected(let sid):
+            lastPing = .now()
             logger.debug("Connected", metadata: ["statetee.sid": "\(sid)"])
             link.markConnected()
             push(.connected(sid: sid), context)
-        case .connectError:
-            link.ending(.connectError(packet.data ?? .null))
-            context.close(promise: nil)
-        case .disconnect:
-            link.ending(.serverDisconnect)
-            context.close(promise: nil)
-        case .event, .binaryEvent, .ack, .binaryAck:
-            if let onPacket = settings.onPacket, link.isDirect {
+        case .packet(let packet, let text):
+            if let onPacket, link.isDirect {
                 onPacket(packet, text)
             } else {
                 push(.packet(packet, text: text), context)
             }
+        case .end(let end):
+            self.end(end, context)
         }
     }
 
@@ -454,22 +408,18 @@ final class RelayChannelHandler: ChannelInboundHandler {
         }
     }
 
-    private func write(_ packet: EngineIOPacket, _ context: ChannelHandlerContext) {
-        context.writeAndFlush(wrapOutboundOut(RelayFrames.frame(packet, allocator: context.channel.allocator)), promise: nil)
-    }
-
-    private func fail(_ context: ChannelHandlerContext, _ reason: SocketIOClient.DisconnectReason, _ error: (any Error)?) {
-        link.ending(.lost(reason, error))
+    private func end(_ end: SessionEnd, _ context: ChannelHandlerContext) {
+        link.ending(end)
         context.close(promise: nil)
     }
 
     /// Ends the connection when no ping came for pingInterval + pingTimeout.
     private func armWatchdog(_ context: ChannelHandlerContext) {
-        guard let handshake else { return }
+        guard let handshake = wire.handshake else { return }
         let limit = TimeAmount.milliseconds(Int64(handshake.pingInterval + handshake.pingTimeout))
         watchdog = context.eventLoop.assumeIsolated().scheduleTask(deadline: lastPing + limit) {
             if NIODeadline.now() >= self.lastPing + limit {
-                self.fail(context, .pingTimeout, nil)
+                self.end(.lost(.pingTimeout, nil), context)
             } else {
                 self.armWatchdog(context)
             }

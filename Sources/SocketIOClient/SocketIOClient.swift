@@ -44,11 +44,12 @@ public actor SocketIOClient {
         let id: Int
         let outbound: AsyncStream<[EngineIOPacket]>.Continuation
         let started: ContinuousClock.Instant
-        var handshake: EngineIOHandshake?
         var lastPing: ContinuousClock.Instant
-        var sid: String?
-        var decoder = SocketIODecoder()
+        var wire: ClientWire
         var end: SessionEnd?
+
+        var handshake: EngineIOHandshake? { wire.handshake }
+        var sid: String? { wire.sid }
     }
 
     private enum RunState { case idle, running, finished }
@@ -310,7 +311,7 @@ public actor SocketIOClient {
         let id = connectionCounter
         let (outbound, continuation) = AsyncStream.makeStream(of: [EngineIOPacket].self)
         let now = ContinuousClock.now
-        connection = Connection(id: id, outbound: continuation, started: now, lastPing: now)
+        connection = Connection(id: id, outbound: continuation, started: now, lastPing: now, wire: ClientWire(configuration))
         if stopRequested { continuation.finish() }
         logger.debug("Connecting", metadata: ["statetee.connection": "\(id)"])
         return (id, outbound, continuation)
@@ -431,50 +432,17 @@ public actor SocketIOClient {
     private func received(_ packet: EngineIOPacket, id: Int) -> (ReadDecision, Event?) {
         guard var connection, connection.id == id else { return (.stop(.lost(.transportClose, nil)), nil) }
         defer { if self.connection?.id == id { self.connection = connection } }
-        switch packet.kind {
-        case .open:
-            do {
-                connection.handshake = try packet.handshake()
-            } catch {
-                return (.stop(.lost(.parseError, SocketIOClientError.invalidHandshake)), nil)
-            }
+        switch connection.wire.receive(packet) {
+        case .none:
+            return (.continue, nil)
+        case .reply(let reply):
             connection.lastPing = .now
-            logger.debug("Engine.IO open", metadata: ["statetee.eio-sid": "\(connection.handshake?.sid ?? "")"])
-            let connect = SocketIOPacket.connect(namespace: configuration.namespace, data: configuration.auth)
-            connection.outbound.yield([.message(SocketIOCodec.encodeText(connect))])
-        case .ping:
-            connection.lastPing = .now
-            connection.outbound.yield([.pong(packet.text ?? "")])
-        case .close:
-            return (.stop(.lost(.transportClose, nil)), nil)
-        case .message:
-            if let filter = configuration.eventFilter, connection.sid != nil, case .text(let text) = packet.payload,
-                text.utf8.first == UInt8(ascii: "2"), !filter(text)
-            {
-                return (.continue, nil)
+            if packet.kind == .open {
+                logger.debug("Engine.IO open", metadata: ["statetee.eio-sid": "\(connection.handshake?.sid ?? "")"])
             }
-            let decoded: SocketIOPacket?
-            do { decoded = try connection.decoder.decode(packet.payload, cache: configuration.eventCache) } catch {
-                return (.stop(.lost(.parseError, SocketIOClientError.protocolError(error))), nil)
-            }
-            if let decoded {
-                let text = decoded.attachments.isEmpty ? packet.text : nil
-                return received(decoded, text: text, connection: &connection)
-            }
-        case .pong, .upgrade, .noop:
-            break
-        }
-        return (.continue, nil)
-    }
-
-    private func received(_ packet: SocketIOPacket, text: String?, connection: inout Connection) -> (ReadDecision, Event?) {
-        logger.trace("Packet received", metadata: ["statetee.packet": "\(packet)"])
-        guard packet.namespace == configuration.namespace else { return (.continue, nil) }
-        switch packet.kind {
-        case .connect:
-            guard connection.sid == nil else { return (.continue, nil) }
-            let sid = packet.data?["sid"]?.stringValue ?? ""
-            connection.sid = sid
+            connection.outbound.yield([reply])
+            return (.continue, nil)
+        case .connected(let sid):
             connection.lastPing = .now
             self.sid = sid
             logger.debug("Connected", metadata: ["statetee.sid": "\(sid)"])
@@ -484,24 +452,23 @@ public actor SocketIOClient {
             sendBuffer = []
             for packet in buffered { connection.outbound.yield(Self.frames(packet)) }
             return (.continue, .connected(sid: sid))
-        case .connectError:
-            return (.stop(.connectError(packet.data ?? .null)), nil)
-        case .disconnect:
-            return (.stop(.serverDisconnect), nil)
-        case .event, .binaryEvent:
-            if configuration.rawPackets {
-                return (.continue, .packet(packet, text: text))
-            } else if let name = packet.eventName {
-                return (.continue, .event(name: name, args: packet.eventArguments, attachments: packet.attachments, ackID: packet.id))
-            }
-        case .ack, .binaryAck:
-            if let id = packet.id, let waiter = pendingAcks.removeValue(forKey: id) {
-                waiter.resume(returning: packet)
-            } else if configuration.rawPackets {
-                return (.continue, .packet(packet, text: text))
-            }
+        case .packet(let packet, let text):
+            return (.continue, received(packet, text: text))
+        case .end(let end):
+            return (.stop(end), nil)
         }
-        return (.continue, nil)
+    }
+
+    /// The event an event or ack makes (none for an ack that answers an ``emitWithAck(_:_:attachments:timeout:)``).
+    private func received(_ packet: SocketIOPacket, text: String?) -> Event? {
+        logger.trace("Packet received", metadata: ["statetee.packet": "\(packet)"])
+        if packet.isAck, let id = packet.id, let waiter = pendingAcks.removeValue(forKey: id) {
+            waiter.resume(returning: packet)
+            return nil
+        }
+        if configuration.rawPackets { return .packet(packet, text: text) }
+        guard !packet.isAck, let name = packet.eventName else { return nil }
+        return .event(name: name, args: packet.eventArguments, attachments: packet.attachments, ackID: packet.id)
     }
 
     // MARK: - Ending

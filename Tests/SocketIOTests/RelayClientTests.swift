@@ -61,7 +61,7 @@ struct RelayClientTests {
                 for _ in 0..<count { try client.send(.event("sequenced", [])) }
                 try client.send(.event("ack", ["last"], id: 9))
                 // The first answer holds the handler until every answer has left the server.
-                try await poll("the server has answered \(count)", timeout: .seconds(20)) { () -> Bool? in
+                _ = try await poll("the server has answered \(count)", timeout: .seconds(20)) { () -> Bool? in
                     guard await echoServerSequence(client: client) >= count else { return nil }
                     return true
                 }
@@ -241,7 +241,7 @@ struct RelayClientTests {
                 gate.open()
                 try await log.next("the welcome") { $0 == "handler welcome" }
                 // The welcome was handed on: the next packets go straight to onPacket.
-                try await poll("packets go direct") { () -> Bool? in
+                _ = try await poll("packets go direct") { () -> Bool? in
                     try client.send(.event("ack-me", ["x"], id: 1))
                     return log.all.contains { $0.hasPrefix("onPacket") } ? true : nil
                 }
