@@ -1,16 +1,37 @@
 import HTTPTypes
 import SocketIOProtocol
 
+/// What an application runs for each Engine.IO session (see
+/// ``EngineIOServer/init(configuration:logger:accept:)``).
+///
+/// The client's messages come to ``received(_:)`` from the task of the transport that read
+/// them (a WebSocket's reader, a POST's request handler): in order, one call at a time, and
+/// without a task hop, so the call should not block (hand slow work to ``run()``). After the
+/// last message, ``closed()`` is called once, when the session closes for any reason.
+/// ``run()`` is the session's own task: the server closes the session when it returns, and
+/// waits for it before it lets the session go.
+public protocol EngineIOSessionHandler: AnyObject, Sendable {
+    /// A message from the client.
+    func received(_ payload: EngineIOPacket.Payload)
+    /// The session closed (client close, ping timeout, transport error, `close()`): no more messages.
+    func closed()
+    /// The session's task, started once the session is open.
+    func run() async
+}
+
 /// The application's handle on one Engine.IO session.
 ///
-/// `messages` yields the client's message payloads in order and ends when the session closes
-/// (for any reason: client close, ping timeout, transport error, `close()`).
+/// `messages` (for a server made with a connection handler) yields the client's message
+/// payloads in order and ends when the session closes (for any reason: client close, ping
+/// timeout, transport error, `close()`).
 /// `send` never waits: packets are queued on the session and written by its transport in order.
 public struct EngineIOConnection: Sendable, Hashable {
     let session: EngineIOSession
+    private let inbound: AsyncStream<EngineIOPacket.Payload>?
 
-    init(session: EngineIOSession) {
+    init(session: EngineIOSession, messages: AsyncStream<EngineIOPacket.Payload>? = nil) {
         self.session = session
+        self.inbound = messages
     }
 
     /// The Engine.IO session id (`sid`).
@@ -19,8 +40,11 @@ public struct EngineIOConnection: Sendable, Hashable {
     /// The HTTP request that opened the session (path with query, headers).
     public var request: HTTPRequest { session.request }
 
-    /// The client's messages, in order; finishes when the session closes.
-    public var messages: AsyncStream<EngineIOPacket.Payload> { session.inbound }
+    /// The client's messages, in order; finishes when the session closes. (Empty and
+    /// finished for a session with an ``EngineIOSessionHandler``: its handler gets them.)
+    public var messages: AsyncStream<EngineIOPacket.Payload> {
+        inbound ?? AsyncStream { $0.finish() }
+    }
 
     /// Queue message payloads for the client, kept together and in order.
     public func send(_ payloads: [EngineIOPacket.Payload]) {
@@ -51,6 +75,25 @@ public struct EngineIOConnection: Sendable, Hashable {
 
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.session === rhs.session }
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(session)) }
+}
+
+/// A connection handler as an ``EngineIOSessionHandler``: messages go through an `AsyncStream`
+/// (``EngineIOConnection/messages``) to the handler's task.
+final class StreamSessionHandler: EngineIOSessionHandler {
+    private let connection: EngineIOConnection
+    private let body: EngineIOConnectionHandler
+    private let continuation: AsyncStream<EngineIOPacket.Payload>.Continuation
+
+    init(session: EngineIOSession, body: @escaping EngineIOConnectionHandler) {
+        let (messages, continuation) = AsyncStream<EngineIOPacket.Payload>.makeStream()
+        self.connection = EngineIOConnection(session: session, messages: messages)
+        self.body = body
+        self.continuation = continuation
+    }
+
+    func received(_ payload: EngineIOPacket.Payload) { continuation.yield(payload) }
+    func closed() { continuation.finish() }
+    func run() async { await body(connection) }
 }
 
 extension HTTPRequest {

@@ -16,33 +16,48 @@ public typealias EngineIOConnectionHandler = @Sendable (EngineIOConnection) asyn
 public final class EngineIOServer: Service, Sendable {
     public let configuration: EngineIOConfiguration
     let logger: Logger
-    let handler: EngineIOConnectionHandler
+    private let accept: @Sendable (EngineIOConnection) -> any EngineIOSessionHandler
     private let sessions: Mutex<[String: EngineIOSession]> = Mutex([:])
     private let nextSocketID = Atomic<Int>(0)
-    private let newSessions: AsyncStream<EngineIOSession>
-    private let newSessionsContinuation: AsyncStream<EngineIOSession>.Continuation
+    private let newSessions: AsyncStream<(EngineIOSession, any EngineIOSessionHandler)>
+    private let newSessionsContinuation: AsyncStream<(EngineIOSession, any EngineIOSessionHandler)>.Continuation
+
+    /// - Parameters:
+    ///   - configuration: path, heartbeat, payload limit, CORS
+    ///   - logger: lifecycle at debug, malformed input at error with `statetee.sid` metadata
+    ///   - accept: called as each session opens (before any message can arrive), returns
+    ///     the handler that gets its messages and runs its task
+    public init(
+        configuration: EngineIOConfiguration = .init(),
+        logger: Logger = Logger(label: "statetee.engineio"),
+        accept: @escaping @Sendable (EngineIOConnection) -> any EngineIOSessionHandler
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.accept = accept
+        (self.newSessions, self.newSessionsContinuation) = AsyncStream.makeStream()
+    }
 
     /// - Parameters:
     ///   - configuration: path, heartbeat, payload limit, CORS
     ///   - logger: lifecycle at debug, malformed input at error with `statetee.sid` metadata
     ///   - handler: runs once per session until it returns or the session's `messages` end
-    public init(
+    public convenience init(
         configuration: EngineIOConfiguration = .init(),
         logger: Logger = Logger(label: "statetee.engineio"),
         handler: @escaping EngineIOConnectionHandler
     ) {
-        self.configuration = configuration
-        self.logger = logger
-        self.handler = handler
-        (self.newSessions, self.newSessionsContinuation) = AsyncStream.makeStream()
+        self.init(configuration: configuration, logger: logger) { connection in
+            StreamSessionHandler(session: connection.session, body: handler)
+        }
     }
 
     /// Runs the sessions until graceful shutdown (then closes them all and waits for them).
     public func run() async throws {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                for await session in newSessions {
-                    group.addTask { await self.run(session) }
+                for await (session, handler) in newSessions {
+                    group.addTask { await self.run(session, handler: handler) }
                 }
             }
         } onGracefulShutdown: {
@@ -60,9 +75,9 @@ public final class EngineIOServer: Service, Sendable {
 
     /// (Its async frame stays in the session task's allocator for the session's life: the
     /// logging is done in synchronous helpers.)
-    private func run(_ session: EngineIOSession) async {
+    private func run(_ session: EngineIOSession, handler: any EngineIOSessionHandler) async {
         logOpened(session)
-        await handler(EngineIOConnection(session: session))
+        await handler.run()
         session.close(reason: .serverDisconnect)
         // The session may still drain (its writer sends the last packets); its heartbeat
         // timer bounds that.
@@ -115,9 +130,12 @@ public final class EngineIOServer: Service, Sendable {
                 _ = self?.sessions.withLock { $0.removeValue(forKey: id) }
             }
         )
+        let handler = accept(EngineIOConnection(session: session))
+        session.attach(handler)
         sessions.withLock { $0[id] = session }
-        if case .terminated = newSessionsContinuation.yield(session) {
+        if case .terminated = newSessionsContinuation.yield((session, handler)) {
             sessions.withLock { _ = $0.removeValue(forKey: id) }
+            session.close(reason: .serverDisconnect)  // the handler gets its end, the session lets go of it
             return nil
         }
         return session

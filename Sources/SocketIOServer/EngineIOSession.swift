@@ -6,8 +6,13 @@ import SocketIOProtocol
 import Synchronization
 
 /// One Engine.IO session: the state machine behind a mutex, the continuations of waiting
-/// pullers (long-poll GETs, WebSocket writers), the application's inbound message stream
-/// and the heartbeat timer.
+/// pullers (long-poll GETs, WebSocket writers), the application's handler of inbound
+/// messages and the heartbeat timer.
+///
+/// Inbound messages go to the ``EngineIOSessionHandler`` from the task of the transport that
+/// read them (no task hop): they are queued under the lock in the machine's order, and
+/// whichever caller finds nobody delivering delivers the queue, so the handler sees them in
+/// order, one call at a time, then ``EngineIOSessionHandler/closed()`` once.
 ///
 /// The heartbeat is a task scheduled on an event loop at the machine's next deadline
 /// (re-scheduled under the lock whenever a transition moves it), not a Swift task: an idle
@@ -41,12 +46,18 @@ final class EngineIOSession: Sendable {
         var armed: ContinuousClock.Instant?
         var terminated = false
         var terminationWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Inbound messages (nil: the end) not yet given to the handler.
+        var inbound: [EngineIOPacket.Payload?] = []
+        /// Whether a caller is giving `inbound` to the handler.
+        var delivering = false
+        /// Set by ``attach(_:)``; dropped once it got the end.
+        var handler: (any EngineIOSessionHandler)?
     }
 
     private enum Effect {
         case resume(CheckedContinuation<Handoff, Never>, Handoff)
-        case dispatch([EngineIOPacket.Payload])
-        case disconnected(DisconnectReason)
+        /// Give the queued inbound messages to the handler.
+        case deliverInbound
         case terminated([CheckedContinuation<Void, Never>])
     }
 
@@ -55,8 +66,6 @@ final class EngineIOSession: Sendable {
     let request: HTTPRequest
     let clock = ContinuousClock()
     private let state: Mutex<State>
-    let inbound: AsyncStream<EngineIOPacket.Payload>
-    private let inboundContinuation: AsyncStream<EngineIOPacket.Payload>.Continuation
     private let onTerminated: @Sendable (String) -> Void
 
     init(
@@ -77,7 +86,6 @@ final class EngineIOSession: Sendable {
             now: clock.now
         )
         self.state = Mutex(State(machine: machine))
-        (self.inbound, self.inboundContinuation) = AsyncStream.makeStream()
         state.withLock { armTimer(&$0) }
     }
 
@@ -91,6 +99,16 @@ final class EngineIOSession: Sendable {
     var isOpen: Bool { state.withLock { $0.machine.isOpen } }
 
     // MARK: running
+
+    /// Sets the handler of the session's inbound messages (once, before the session is
+    /// published to a transport); what arrived before it is delivered now.
+    func attach(_ handler: any EngineIOSessionHandler) {
+        let deliver = state.withLock { state -> Bool in
+            state.handler = handler
+            return claimDelivery(&state)
+        }
+        if deliver { deliverInbound() }
+    }
 
     /// Returns once the session is terminated (the heartbeat runs by itself), or when the
     /// calling task is cancelled.
@@ -289,10 +307,12 @@ final class EngineIOSession: Sendable {
                 state.directWriters.removeValue(forKey: waiter)
                 return state.waiters.removeValue(forKey: waiter).map { .resume($0, .finished) }
             case .dispatch(let payloads):
-                return .dispatch(payloads)
+                state.inbound.append(contentsOf: payloads.map(Optional.some))
+                return claimDelivery(&state) ? .deliverInbound : nil
             case .disconnected(let reason):
                 state.reason = reason
-                return .disconnected(reason)
+                state.inbound.append(nil)
+                return claimDelivery(&state) ? .deliverInbound : nil
             case .terminated:
                 state.terminated = true
                 defer { state.terminationWaiters = [] }
@@ -300,6 +320,40 @@ final class EngineIOSession: Sendable {
             case .rescheduleTimer:
                 // `armTimer` follows the machine's deadline after every transition.
                 return nil
+            }
+        }
+    }
+
+    /// Whether this caller is to deliver the inbound queue (nobody else is, and there is a
+    /// handler and something to deliver): then it is marked as delivering.
+    private func claimDelivery(_ state: inout State) -> Bool {
+        guard !state.delivering, state.handler != nil, !state.inbound.isEmpty else { return false }
+        state.delivering = true
+        return true
+    }
+
+    /// Gives the queued messages to the handler, outside the lock, until the queue is empty
+    /// (what the handler's calls queue meanwhile, such as the end when it closes the session,
+    /// is delivered in this loop after them).
+    private func deliverInbound() {
+        while true {
+            let next = state.withLock { state -> (any EngineIOSessionHandler, [EngineIOPacket.Payload?])? in
+                guard let handler = state.handler, !state.inbound.isEmpty else {
+                    state.delivering = false
+                    return nil
+                }
+                defer { state.inbound = [] }
+                // The end is the handler's last call: the session lets go of it.
+                if state.inbound.contains(where: { $0 == nil }) { state.handler = nil }
+                return (handler, state.inbound)
+            }
+            guard let (handler, items) = next else { return }
+            for item in items {
+                guard let payload = item else {
+                    handler.closed()
+                    break
+                }
+                handler.received(payload)
             }
         }
     }
@@ -328,10 +382,8 @@ final class EngineIOSession: Sendable {
             switch effect {
             case .resume(let continuation, let delivery):
                 continuation.resume(returning: delivery)
-            case .dispatch(let payloads):
-                for payload in payloads { inboundContinuation.yield(payload) }
-            case .disconnected:
-                inboundContinuation.finish()
+            case .deliverInbound:
+                deliverInbound()
             case .terminated(let waiters):
                 onTerminated(id)
                 for waiter in waiters { waiter.resume() }

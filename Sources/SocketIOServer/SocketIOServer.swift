@@ -5,8 +5,9 @@ import ServiceLifecycle
 import SocketIOProtocol
 import Synchronization
 
-/// Sees every inbound Socket.IO packet of a connection, in order, before it is dispatched.
-public typealias SocketIOPacketObserver = @Sendable (_ connection: EngineIOConnection, _ packet: SocketIOPacket) async -> Void
+/// Sees every inbound Socket.IO packet of a connection, in order, before it is dispatched
+/// (called from the transport's task as the packet is read: it must not block).
+public typealias SocketIOPacketObserver = @Sendable (_ connection: EngineIOConnection, _ packet: SocketIOPacket) -> Void
 
 /// A Socket.IO v5 server over an Engine.IO v4 endpoint (`/socket.io/` by default).
 ///
@@ -42,7 +43,7 @@ public final class SocketIOServer: Service, Sendable {
         )
         self.core = core
         self.engine = EngineIOServer(configuration: configuration.engine, logger: logger) { connection in
-            await core.handle(connection)
+            core.accept(connection)
         }
     }
 
@@ -109,78 +110,95 @@ final class SocketIOCore: Sendable {
         self.packetObserver = packetObserver
     }
 
-    /// One Engine.IO connection: a reader (decode, observe, resolve acks, queue the rest), a
-    /// dispatcher running handlers in order, and the connect timeout.
-    ///
-    /// The connect timeout is a callback scheduled on an event loop (cancelled once the reader
-    /// ends), not a task: a connection waits out the 45 s without a task for it.
-    func handle(_ connection: EngineIOConnection) async {
-        let (jobs, jobsContinuation) = AsyncStream<SocketIOClientJob>.makeStream()
-        let client = SocketIOClientConnection(core: self, connection: connection, jobs: jobsContinuation)
-        let connectTimer = configuration.connectTimeout.map { timeout in
-            EngineIOSession.timerLoop.scheduleTask(in: TimeAmount(timeout)) { [logger] in
-                guard !client.receivedConnect else { return }
-                logger.debug("Socket.IO connect timeout", metadata: ["statetee.sid": .string(connection.id)])
-                connection.close(reason: .serverDisconnect)
-            }
+    /// One Engine.IO connection: its packets are decoded, observed and acks resolved as they
+    /// are read (on the transport's task); the rest goes to a dispatcher, the session's task,
+    /// which runs the handlers in order. The connect timeout is a callback scheduled on an
+    /// event loop (cancelled once the session closes), not a task.
+    func accept(_ connection: EngineIOConnection) -> SocketIOClientConnection {
+        let client = SocketIOClientConnection(core: self, connection: connection)
+        if let timeout = configuration.connectTimeout {
+            client.armConnectTimer(timeout)
         }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await job in jobs { await client.run(job) }
-            }
-            await client.read()
-            connectTimer?.cancel()
-            jobsContinuation.yield(.connectionClosed(connection.disconnectReason ?? .transportClose))
-            jobsContinuation.finish()
-            // The dispatcher drains the queue.
-        }
+        return client
     }
 }
 
 /// One Engine.IO connection seen by the Socket.IO layer.
-final class SocketIOClientConnection: Sendable {
+final class SocketIOClientConnection: EngineIOSessionHandler {
     let core: SocketIOCore
     let connection: EngineIOConnection
     let jobs: AsyncStream<SocketIOClientJob>.Continuation
+    private let jobStream: AsyncStream<SocketIOClientJob>
     /// Sockets by namespace (maintained by the dispatcher only).
     private let sockets: Mutex<[String: SocketIOSocket]> = Mutex([:])
     private let connectSeen = Atomic<Bool>(false)
+    /// The inbound packets' decoder (nil once the client broke the protocol). Only
+    /// ``received(_:)`` uses it, one call at a time: the lock is never contended.
+    private let decoder: Mutex<SocketIODecoder?>
+    private let connectTimer: Mutex<Scheduled<Void>?> = Mutex(nil)
 
-    init(core: SocketIOCore, connection: EngineIOConnection, jobs: AsyncStream<SocketIOClientJob>.Continuation) {
+    init(core: SocketIOCore, connection: EngineIOConnection) {
         self.core = core
         self.connection = connection
-        self.jobs = jobs
+        (jobStream, jobs) = AsyncStream.makeStream()
+        decoder = Mutex(SocketIODecoder(maxAttachments: core.configuration.maxAttachments))
     }
 
     var receivedConnect: Bool { connectSeen.load(ordering: .acquiring) }
 
     private var logger: Logger { core.logger }
 
+    /// Closes the connection unless a CONNECT came within `timeout`.
+    func armConnectTimer(_ timeout: Duration) {
+        let timer = EngineIOSession.timerLoop.scheduleTask(in: TimeAmount(timeout)) { [weak self] in
+            guard let self, !self.receivedConnect else { return }
+            self.logger.debug("Socket.IO connect timeout", metadata: ["statetee.sid": .string(self.connection.id)])
+            self.connection.close(reason: .serverDisconnect)
+        }
+        connectTimer.withLock { $0 = timer }
+    }
+
     // MARK: reader
 
-    func read() async {
-        var decoder = SocketIODecoder(maxAttachments: core.configuration.maxAttachments)
-        for await payload in connection.messages {
-            let packet: SocketIOPacket
+    func received(_ payload: EngineIOPacket.Payload) {
+        let decoded = decoder.withLock { decoder -> Result<SocketIOPacket?, ProtocolError> in
+            guard decoder != nil else { return .success(nil) }
             do throws(ProtocolError) {
-                guard let decoded = try decoder.decode(payload) else { continue }
-                packet = decoded
+                return .success(try decoder!.decode(payload))
             } catch {
-                logger.error(
-                    "Socket.IO malformed packet",
-                    metadata: .malformed(error, sid: connection.id))
-                connection.close(reason: .parseError)
-                break
-            }
-            if packet.kind == .connect { connectSeen.store(true, ordering: .releasing) }
-            if let observer = core.packetObserver { await observer(connection, packet) }
-            if packet.isAck {
-                // Resolved at once: a handler may be awaiting it.
-                sockets.withLock { $0[packet.namespace] }?.receivedAck(packet)
-            } else {
-                jobs.yield(.packet(packet))
+                decoder = nil
+                return .failure(error)
             }
         }
+        let packet: SocketIOPacket
+        switch decoded {
+        case .success(let complete):
+            guard let complete else { return }
+            packet = complete
+        case .failure(let error):
+            logger.error("Socket.IO malformed packet", metadata: .malformed(error, sid: connection.id))
+            connection.close(reason: .parseError)
+            return
+        }
+        if packet.kind == .connect { connectSeen.store(true, ordering: .releasing) }
+        core.packetObserver?(connection, packet)
+        if packet.isAck {
+            // Resolved at once: a handler may be awaiting it.
+            sockets.withLock { $0[packet.namespace] }?.receivedAck(packet)
+        } else {
+            jobs.yield(.packet(packet))
+        }
+    }
+
+    func closed() {
+        connectTimer.withLock { $0?.cancel() }
+        jobs.yield(.connectionClosed(connection.disconnectReason ?? .transportClose))
+        jobs.finish()
+    }
+
+    /// The dispatcher: runs until the session closed and its jobs are done.
+    func run() async {
+        for await job in jobStream { await run(job) }
     }
 
     // MARK: dispatcher
