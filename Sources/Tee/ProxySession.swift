@@ -11,7 +11,13 @@ import Synchronization
 /// the global mirror queue; the primary's packets are relayed to the client,
 /// the shadow's are only reported. Which leg is primary is per session state,
 /// flipped by the switchover while the session holds the client's frames.
-final class ProxySession: Sendable {
+///
+/// The client's packets are handled as the server reads them (``received(_:)``, on the
+/// transport's task): an event or ack goes to a primary leg that sends without waiting (a
+/// relay client) right there, and is mirrored. What must wait (starting the legs, a leg that
+/// sends asynchronously, the switchover's pacing) is queued for the session's task
+/// (``run()``), and every packet after a queued one is queued too, so the order holds.
+final class ProxySession: EngineIOSessionHandler {
     enum LegPhase: Sendable, Equatable {
         case idle, connecting, up, down
     }
@@ -45,6 +51,8 @@ final class ProxySession: Sendable {
         var pacer: ShadowPacer?
         /// When an event without an ack id last went to an upstream (nothing tells when it was applied).
         var lastUnackedEvent: ContinuousClock.Instant?
+        /// Client packets queued for the session's task and not yet forwarded.
+        var queuedPackets = 0
 
         var unsequencedCount: Int { legacy.unsequencedAcks.count + engine.unsequencedAcks.count }
 
@@ -59,72 +67,104 @@ final class ProxySession: Sendable {
     /// Mirror copies kept while a shadow leg is still connecting.
     static let pendingLimit = 64
 
+    /// Work for the session's task, in order.
+    private enum Job: Sendable {
+        case startLegs([(any UpstreamLeg, LegReporter)])
+        case packet(SocketIOPacket)
+    }
+
     let id: String
     let connection: EngineIOConnection
     private let proxy: TeeProxy
     private let state: Mutex<State>
+    private let jobs: AsyncStream<Job>.Continuation
+    private let jobStream: AsyncStream<Job>
+    /// The client packets' decoder; nil once the client broke the protocol or disconnected
+    /// (what follows is ignored). Only ``received(_:)`` uses it, one call at a time.
+    private let decoder = Mutex<SocketIODecoder?>(SocketIODecoder())
 
     init(connection: EngineIOConnection, proxy: TeeProxy, primary: UpstreamID, holding: Bool) {
         self.id = connection.id
         self.connection = connection
         self.proxy = proxy
         self.state = Mutex(State(primary: primary, holding: holding))
+        (jobStream, jobs) = AsyncStream.makeStream()
     }
 
     // MARK: - Client side
 
-    /// Runs the session: reads the client's packets until it leaves, with the legs as child tasks.
+    /// A message from the client (on the transport's task).
+    func received(_ payload: EngineIOPacket.Payload) {
+        guard case .packet(let packet) = decode(payload) else { return }
+        switch packet.kind {
+        case .connect:
+            let legs = startLegs(auth: packet.data)
+            if !legs.isEmpty { jobs.yield(.startLegs(legs)) }
+        case .disconnect:
+            decoder.withLock { $0 = nil }
+            connection.close(reason: .clientDisconnect)
+        case .event, .binaryEvent, .ack, .binaryAck:
+            forward(packet)
+        case .connectError:
+            break
+        }
+    }
+
+    /// The client's session closed: the session's task finishes its queue, then closes.
+    func closed() {
+        jobs.finish()
+    }
+
+    /// The session's task: what was queued, in order, with the legs as child tasks; then the close.
     /// (The async frames here stay in the session task's allocator for the session's life:
     /// what does not wait is done in synchronous helpers, the close in its own function.)
     func run() async {
         await withDiscardingTaskGroup { group in
-            var decoder = SocketIODecoder()
-            reading: for await payload in connection.messages {
-                let packet: SocketIOPacket
-                switch decode(payload, with: &decoder) {
-                case .packet(let decoded): packet = decoded
-                case .skip: continue
-                case .malformed: break reading
-                }
-                switch packet.kind {
-                case .connect:
-                    for (leg, reporter) in startLegs(auth: packet.data) {
+            for await job in jobStream {
+                switch job {
+                case .startLegs(let legs):
+                    for (leg, reporter) in legs {
                         group.addTask { await leg.run(reporter) }
                     }
-                case .disconnect:
-                    connection.close(reason: .clientDisconnect)
-                case .event, .binaryEvent, .ack, .binaryAck:
+                case .packet(let packet):
                     await clientPacket(packet)
-                case .connectError:
-                    break
+                    state.withLock { $0.queuedPackets -= 1 }
                 }
-                if !connection.isOpen { break }
             }
             await closeSession()
         }
+        proxy.sessionClosed(self)
     }
 
     private enum Decoded {
         case packet(SocketIOPacket)
-        /// Incomplete (attachments to come), or for another namespace.
+        /// Incomplete (attachments to come), for another namespace, or after the end.
         case skip
-        /// The connection was closed.
-        case malformed
     }
 
-    /// A client packet for `/`.
+    /// A client packet for `/`; a malformed one closes the session.
     @inline(never)
-    private func decode(_ payload: EngineIOPacket.Payload, with decoder: inout SocketIODecoder) -> Decoded {
+    private func decode(_ payload: EngineIOPacket.Payload) -> Decoded {
+        let decoded = decoder.withLock { decoder -> Result<SocketIOPacket?, ProtocolError> in
+            guard decoder != nil else { return .success(nil) }
+            do throws(ProtocolError) {
+                return .success(try decoder!.decode(payload))
+            } catch {
+                decoder = nil
+                return .failure(error)
+            }
+        }
         let packet: SocketIOPacket
-        do {
-            guard let decoded = try decoder.decode(payload) else { return .skip }
-            packet = decoded
-        } catch {
+        switch decoded {
+        case .success(let complete):
+            guard let complete else { return .skip }
+            packet = complete
+        case .failure(let error):
             proxy.logger.debug(
                 "Client sent a malformed packet",
                 metadata: ["statetee.session": .string(id), "statetee.error": .string(String(describing: error))])
             connection.close(reason: .parseError)
-            return .malformed
+            return .skip
         }
         if packet.namespace != "/" {
             if packet.kind == .connect {
@@ -260,6 +300,39 @@ final class ProxySession: Sendable {
         case send(any UpstreamLeg, SocketIOPacket, UpstreamID)
     }
 
+    /// An event or ack from the client, as it is read: forwarded (or held) at once unless a
+    /// packet before it is still queued, the switchover paces events, or the primary's leg
+    /// cannot send without waiting; then queued for ``clientPacket(_:)``.
+    private func forward(_ packet: SocketIOPacket) {
+        enum Route {
+            case queue
+            case now(Plan)
+        }
+        let route = state.withLock { state -> Route in
+            if state.queuedPackets > 0 || (packet.isEvent && state.pacer != nil) {
+                state.queuedPackets += 1
+                return .queue
+            }
+            if state.holding {
+                state.held.append(packet)
+                return .now(.held)
+            }
+            if let leg = state[state.primary].leg, !leg.sendsWithoutWaiting {
+                state.queuedPackets += 1
+                return .queue
+            }
+            return .now(Self.planForward(packet, &state))
+        }
+        switch route {
+        case .queue:
+            jobs.yield(.packet(packet))
+        case .now(.send(let leg, let wire, let upstream)):
+            sent(leg.sendWithoutWaiting(wire), packet, wire: wire, to: upstream)
+        case .now(.held), .now(.drop):
+            break
+        }
+    }
+
     /// An event or ack from the client: to the primary now (or held during a switchover), then mirrored.
     func clientPacket(_ packet: SocketIOPacket) async {
         if packet.isEvent, let pacer = state.withLock({ $0.pacer }) { await pacer.admit() }
@@ -290,7 +363,12 @@ final class ProxySession: Sendable {
 
     private func execute(_ plan: Plan, _ packet: SocketIOPacket) async {
         guard case .send(let leg, let wire, let upstream) = plan else { return }
-        let sent = await leg.send(wire)
+        sent(await leg.send(wire), packet, wire: wire, to: upstream)
+    }
+
+    /// A client packet went to the primary (`sent`: the leg took it): the event's mirror copy,
+    /// then an ack the primary answered before the copy's sequence was known.
+    private func sent(_ sent: Bool, _ packet: SocketIOPacket, wire: SocketIOPacket, to upstream: UpstreamID) {
         let sequence = sent && packet.isEvent ? proxy.mirror(packet, from: self) : nil
         let early = state.withLock { state -> (SocketIOPacket, UpstreamRole)? in
             state.inFlight -= 1

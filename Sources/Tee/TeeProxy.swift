@@ -97,7 +97,8 @@ public final class TeeProxy: Service, Sendable {
             pingInterval: configuration.pingInterval, pingTimeout: configuration.pingTimeout)
         let sessionSink = SessionSink()
         engineIO = EngineIOServer(configuration: engineIOConfiguration, logger: logger) { connection in
-            await sessionSink.proxy?.handle(connection)
+            // Set below, before the server runs.
+            sessionSink.proxy!.sessionOpened(connection)
         }
         sessionSink.proxy = self
         healthSink.proxy = self
@@ -145,14 +146,9 @@ public final class TeeProxy: Service, Sendable {
 
     /// (Its async frame stays in the session task's allocator for the session's life: the
     /// bookkeeping is done in synchronous helpers.)
-    func handle(_ connection: EngineIOConnection) async {
-        let session = sessionOpened(connection)
-        await session.run()
-        sessionClosed(session)
-    }
-
+    /// A client's session opened: its handler (which runs it and reports its close).
     @inline(never)
-    private func sessionOpened(_ connection: EngineIOConnection) -> ProxySession {
+    func sessionOpened(_ connection: EngineIOConnection) -> ProxySession {
         let session = registry.withLock { registry in
             let session = ProxySession(connection: connection, proxy: self, primary: registry.primary, holding: registry.holding)
             registry.sessions[session.id] = session
@@ -165,7 +161,7 @@ public final class TeeProxy: Service, Sendable {
     }
 
     @inline(never)
-    private func sessionClosed(_ session: ProxySession) {
+    func sessionClosed(_ session: ProxySession) {
         _ = registry.withLock { $0.sessions.removeValue(forKey: session.id) }
         counters.sessions.subtract(1, ordering: .relaxed)
         metrics.sessions.decrement()
