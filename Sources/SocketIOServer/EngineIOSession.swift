@@ -46,8 +46,10 @@ final class EngineIOSession: Sendable {
         var armed: ContinuousClock.Instant?
         var terminated = false
         var terminationWaiters: [CheckedContinuation<Void, Never>] = []
-        /// Inbound messages (nil: the end) not yet given to the handler.
-        var inbound: [EngineIOPacket.Payload?] = []
+        /// Inbound messages not yet given to the handler.
+        var inbound: [EngineIOPacket.Payload] = []
+        /// The session closed and the handler has not been told yet.
+        var inboundEnded = false
         /// Whether a caller is giving `inbound` to the handler.
         var delivering = false
         /// Set by ``attach(_:)``; dropped once it got the end.
@@ -307,11 +309,11 @@ final class EngineIOSession: Sendable {
                 state.directWriters.removeValue(forKey: waiter)
                 return state.waiters.removeValue(forKey: waiter).map { .resume($0, .finished) }
             case .dispatch(let payloads):
-                state.inbound.append(contentsOf: payloads.map(Optional.some))
+                state.inbound.append(contentsOf: payloads)
                 return claimDelivery(&state) ? .deliverInbound : nil
             case .disconnected(let reason):
                 state.reason = reason
-                state.inbound.append(nil)
+                state.inboundEnded = true
                 return claimDelivery(&state) ? .deliverInbound : nil
             case .terminated:
                 state.terminated = true
@@ -327,7 +329,7 @@ final class EngineIOSession: Sendable {
     /// Whether this caller is to deliver the inbound queue (nobody else is, and there is a
     /// handler and something to deliver): then it is marked as delivering.
     private func claimDelivery(_ state: inout State) -> Bool {
-        guard !state.delivering, state.handler != nil, !state.inbound.isEmpty else { return false }
+        guard !state.delivering, state.handler != nil, !state.inbound.isEmpty || state.inboundEnded else { return false }
         state.delivering = true
         return true
     }
@@ -337,24 +339,19 @@ final class EngineIOSession: Sendable {
     /// is delivered in this loop after them).
     private func deliverInbound() {
         while true {
-            let next = state.withLock { state -> (any EngineIOSessionHandler, [EngineIOPacket.Payload?])? in
-                guard let handler = state.handler, !state.inbound.isEmpty else {
+            let next = state.withLock { state -> (any EngineIOSessionHandler, [EngineIOPacket.Payload], ended: Bool)? in
+                guard let handler = state.handler, !state.inbound.isEmpty || state.inboundEnded else {
                     state.delivering = false
                     return nil
                 }
                 defer { state.inbound = [] }
                 // The end is the handler's last call: the session lets go of it.
-                if state.inbound.contains(where: { $0 == nil }) { state.handler = nil }
-                return (handler, state.inbound)
+                if state.inboundEnded { state.handler = nil }
+                return (handler, state.inbound, state.inboundEnded)
             }
-            guard let (handler, items) = next else { return }
-            for item in items {
-                guard let payload = item else {
-                    handler.closed()
-                    break
-                }
-                handler.received(payload)
-            }
+            guard let (handler, messages, ended) = next else { return }
+            for message in messages { handler.received(message) }
+            if ended { handler.closed() }
         }
     }
 

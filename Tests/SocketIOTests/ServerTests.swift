@@ -156,19 +156,59 @@ struct ServerTests {
         }
     }
 
+    /// A session's handler gets the messages of a POST in order, from the request's own task,
+    /// then its end once and last, even when it closes the session while handling one (the
+    /// close comes back to it, queued behind the messages, instead of deadlocking).
+    @Test func aSessionHandlerGetsMessagesInOrderThenItsEndOnce() async throws {
+        final class Recorder: EngineIOSessionHandler {
+            let connection: EngineIOConnection
+            let log: AsyncEventLog<String>
+            private let done: AsyncStream<Void>
+            private let finish: AsyncStream<Void>.Continuation
+
+            init(_ connection: EngineIOConnection, log: AsyncEventLog<String>) {
+                self.connection = connection
+                self.log = log
+                (done, finish) = AsyncStream.makeStream()
+            }
+
+            func received(_ payload: EngineIOPacket.Payload) {
+                guard case .text(let text) = payload else { return log.append("binary") }
+                log.append(text)
+                if text == "stop" { connection.close() }
+            }
+
+            func closed() {
+                log.append("closed")
+                finish.finish()
+            }
+
+            func run() async {
+                for await _ in done {}
+            }
+        }
+        let log = AsyncEventLog<String>()
+        let server = EngineIOServer(configuration: .init(path: "/engine.io/")) { Recorder($0, log: log) }
+        try await withRunningEndpoint(server) { port in
+            let http = PollingClient(port: port)
+            let sid = try #require(try await http.request("/engine.io/?EIO=4&transport=polling").sid)
+            let path = "/engine.io/?EIO=4&transport=polling&sid=\(sid)"
+            _ = try await http.request(path, method: .POST, body: "4a\u{1e}4b\u{1e}4stop\u{1e}4c")
+            var seen: [String] = []
+            for _ in 0..<5 { seen.append(try await log.next(timeout: .seconds(10))) }
+            #expect(seen == ["a", "b", "stop", "c", "closed"])
+            // Nothing after the end: the session is gone.
+            #expect(try await http.request(path, method: .POST, body: "4late").status == 400)
+            #expect(log.all.count == 5)
+        }
+    }
+
     @Test func rawEngineIOEchoNextToSocketIO() async throws {
         let echo = EngineIOServer(configuration: .init(path: "/engine.io/")) { connection in
             for await payload in connection.messages { connection.send(payload) }
         }
-        let io = SocketIOServer(namespaces: [SocketIONamespace()])
-        let ports = AsyncEventLog<Int>()
-        let app = io.application(
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)), additionalEndpoints: [echo],
-            onServerRunning: { ports.append($0.localAddress?.port ?? -1) })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            defer { group.cancelAll() }
-            let http = PollingClient(port: try await ports.next(timeout: .seconds(30)))
+        try await withRunningEndpoint(echo) { port in
+            let http = PollingClient(port: port)
             let sid = try #require(try await http.request("/engine.io/?EIO=4&transport=polling").sid)
             let path = "/engine.io/?EIO=4&transport=polling&sid=\(sid)"
             _ = try await http.request(path, method: .POST, body: "4hello\u{1e}bAQIDBA==")
@@ -177,6 +217,20 @@ struct ServerTests {
             #expect(try await http.request(path).body == "6")
             #expect(try await http.request(path).status == 400)
         }
+    }
+}
+
+/// Runs a lone Engine.IO endpoint (next to an empty Socket.IO server) on a free port.
+private func withRunningEndpoint(_ endpoint: EngineIOServer, _ body: (Int) async throws -> Void) async throws {
+    let io = SocketIOServer(namespaces: [SocketIONamespace()])
+    let ports = AsyncEventLog<Int>()
+    let app = io.application(
+        configuration: .init(address: .hostname("127.0.0.1", port: 0)), additionalEndpoints: [endpoint],
+        onServerRunning: { ports.append($0.localAddress?.port ?? -1) })
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await app.run() }
+        defer { group.cancelAll() }
+        try await body(try await ports.next(timeout: .seconds(30)))
     }
 }
 
