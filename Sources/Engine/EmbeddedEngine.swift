@@ -57,9 +57,10 @@ public struct EmbeddedEngine: Sendable {
         try await engine.loadState(state, reason: reason)
     }
 
-    /// Full durability for a primary, relaxed for a shadow (``ScorerEngine/setFullDurability(_:)``).
+    /// Full durability and the rate limit for a primary; relaxed durability and no limit for a
+    /// shadow (``ScorerEngine/setRole(primary:)``).
     public func setRole(primary: Bool) async throws(EngineError) {
-        try await engine.setFullDurability(primary)
+        try await engine.setRole(primary: primary)
     }
 
     /// ``loadState(_:reason:)`` with the reason `handoff`.

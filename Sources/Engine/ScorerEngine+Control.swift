@@ -188,6 +188,17 @@ extension ScorerEngine {
         logger.info("Engine durability set", metadata: ["statetee.synchronous": .string(full ? "full" : "normal")])
     }
 
+    /// The engine's role behind a proxy: a primary answers for the game (full durability,
+    /// the rate limit); a shadow applies whatever the primary accepted (relaxed durability, no
+    /// rate limit: refusing a burst the legacy took would only be a divergence).
+    public func setRole(primary: Bool) async throws(EngineError) {
+        await exclusively {
+            limitsRate = primary
+            buckets = [:]
+        }
+        try await setFullDurability(primary)
+    }
+
     /// The store's pragmas in force (journal mode, `synchronous`: see ``setFullDurability(_:)``).
     public func durabilitySettings() async throws(EngineError) -> DurabilitySettings {
         do throws(StorageError) {

@@ -51,6 +51,10 @@ public actor ScorerEngine {
     var rateLimitNotices: [String: Double] = [:]
     var connectedClients: Set<String> = []
     var closed = false
+    /// Whether the engine answers for the game (it is not a proxy's shadow, embedded or in
+    /// shadow mode): only then does it rate-limit. A shadow applies every event the primary
+    /// accepted, as the legacy (which has no limit) does.
+    var limitsRate = true
     let startedAt: Double
     var eventsProcessed = 0
 
@@ -214,7 +218,7 @@ public actor ScorerEngine {
             if closed {
                 return settled(refuseClosed(event, client: client, now: now), client: client)
             }
-            if configuration.rateLimit > 0, !takeToken(for: client.id, now: now) {
+            if configuration.rateLimit > 0, limitsRate, !shadow, !takeToken(for: client.id, now: now) {
                 return settled(rateLimited(event, client: client, now: now), client: client)
             }
             if Self.legacyDropsPacket(arguments) {

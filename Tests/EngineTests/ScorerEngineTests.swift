@@ -235,6 +235,37 @@ import Testing
         #expect(later.ackArguments == [["ok": true]])
     }
 
+    @Test func aShadowAppliesEveryEventTheRateLimitIsThePrimarysAlone() async throws {
+        let (engine, _) = try await makeEngine(EngineConfiguration(rateLimit: 3))
+        let phone = EmissionLog()
+        let client = EngineClient(id: "phone", emit: phone.emitter)
+
+        // A proxy's embedded shadow: a burst the legacy took is applied whole.
+        try await engine.setRole(primary: false)
+        for score in 1...10 {
+            let result = await engine.receive(
+                "update_score", arguments: [["player_id": 1, "score_type": "primary", "value": .int(score)]], from: client)
+            #expect(!result.rateLimited)
+        }
+        #expect(phone.named("error").isEmpty)
+        #expect(await engine.state().state.at("/player1/primary_score") == 10)
+
+        // An engine in shadow mode (an external shadow) likewise.
+        try await engine.setRole(primary: true)
+        await engine.setShadow(true)
+        for _ in 0..<10 {
+            #expect(!(await engine.receive("request_game_state", arguments: [], from: client)).rateLimited)
+        }
+
+        // Once it answers for the game, the limit applies again, from a full bucket.
+        await engine.setShadow(false)
+        for _ in 0..<3 {
+            #expect(!(await engine.receive("request_game_state", arguments: [], from: client)).rateLimited)
+        }
+        #expect(await engine.receive("request_game_state", arguments: [], from: client).rateLimited)
+        #expect(phone.named("error").first?.payload.at("/code") == "RATE_LIMITED")
+    }
+
     // MARK: - Control
 
     @Test func loadStateReplacesTheWholeStateAndJournalsIt() async throws {
