@@ -13,7 +13,7 @@ struct BenchServerOptions: ParsableArguments {
     @Option(help: "statetee binary that runs `engine` and `proxy` (default: this very executable).")
     var statetee: String?
 
-    @Option(help: "Keep the temporary directory (data dirs, server logs) and print its path.")
+    @Flag(help: "Keep the temporary directory (data dirs, server logs) and print its path.")
     var keepTemp = false
 
     func servers() throws -> BenchServers {

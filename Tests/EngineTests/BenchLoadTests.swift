@@ -1,13 +1,14 @@
 import Foundation
 import JSONValue
 import StateTeeTesting
+import Synchronization
 import Testing
 
 /// `statetee bench load` end to end against a real `statetee engine` it starts itself: the
 /// JSON it writes, and that `--rate` paces the clients instead of running a closed loop.
 /// (What is measured lives in BENCHMARKS.md; these only check the benchmark works.)
 @Suite(.timeLimit(.minutes(1))) struct BenchLoadTests {
-    private func bench(_ extra: [String], in directory: String) async throws -> JSONValue {
+    private func bench(_ extra: [String], in directory: String, stderr: ((String) -> Void)? = nil) async throws -> JSONValue {
         let output = directory + "/load.json"
         let arguments = [
             "bench", "load", "--targets", "engine", "--clients", "2", "--duration", "1s", "--warmup", "200ms",
@@ -16,6 +17,7 @@ import Testing
         try await withTestProcess(try TestEnvironment.stateteeBinary(repositoryRoot: Processes.root), arguments) { process in
             let status = try await process.waitForExit(timeout: .seconds(45))
             #expect(status == 0, "\(process.stderr)")
+            stderr?(process.stderr)
         }
         return try JSONValue(parsing: String(decoding: try Data(contentsOf: URL(fileURLWithPath: output)), as: UTF8.self))
     }
@@ -43,6 +45,19 @@ import Testing
             let run = try #require(report["runs"]?[0])
             #expect((run["completed"]?.intValue ?? 0) > 0, "\(run)")
             #expect(run["disconnects"] == 0)
+        }
+    }
+
+    /// `--keep-temp` is a flag: the servers' directory (the engine's log and data) is kept and named.
+    @Test func keepTempKeepsTheServersDirectory() async throws {
+        try await withTemporaryDirectory { directory in
+            let output = Mutex("")
+            _ = try await bench(["--keep-temp"], in: directory) { text in output.withLock { $0 = text } }
+            let line = try #require(output.withLock { $0 }.split(separator: "\n").first { $0.contains("kept in ") })
+            let kept = String(line[line.range(of: "kept in ")!.upperBound...])
+            defer { try? FileManager.default.removeItem(atPath: kept) }
+            let contents = try FileManager.default.subpathsOfDirectory(atPath: kept)
+            #expect(contents.contains { $0.hasSuffix("stderr.log") }, "\(contents)")
         }
     }
 }
