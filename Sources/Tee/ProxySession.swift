@@ -221,12 +221,19 @@ final class ProxySession: EngineIOSessionHandler {
         // shadow answered the acks it owes (bounded), so the comparator sees its last outputs.
         proxy.mirrorClose(self)
         await waitForMirrorFlush()
+        // A shadow leg still connecting gets the copies waiting for it first (same bound).
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForShadowAcks() }
             group.addTask { try? await Task.sleep(for: .seconds(2)) }
             await group.next()
             group.cancelAll()
         }
+        let unsent = state.withLock { state -> [Int64] in
+            let shadow = state.primary.other
+            defer { state[shadow].pending = [] }
+            return state[shadow].pending.map(\.sequence)
+        }
+        proxy.shadowCopiesLost(unsent, session: id)
         await closeLegs()
     }
 
@@ -251,9 +258,14 @@ final class ProxySession: EngineIOSessionHandler {
         }
     }
 
+    /// The shadow owes nothing: no ack on a connected leg, no copy waiting for a connecting one.
     private static func shadowSettled(_ state: State) -> Bool {
         let shadow = state[state.primary.other]
-        return shadow.phase != .up || shadow.acks.pendingCount == 0
+        switch shadow.phase {
+        case .up: return shadow.acks.pendingCount == 0
+        case .idle, .connecting: return shadow.pending.isEmpty
+        case .down: return true
+        }
     }
 
     private func waitForShadowAcks() async {
@@ -428,8 +440,12 @@ final class ProxySession: EngineIOSessionHandler {
                 return (leg, batch)
             }
             guard let (leg, packets) = batch else { break }
+            proxy.logger.debug(
+                "Leg connected: sending the mirror copies that waited for it",
+                metadata: ["statetee.session": .string(id), "statetee.leg": .string(upstream.rawValue), "statetee.count": "\(packets.count)"])
             for packet in packets { _ = await leg.send(packet) }
         }
+        checkAckWaiter()  // a close may wait for the copies just sent
         proxy.legConnected(upstream, role: role, session: id)
     }
 
@@ -463,11 +479,14 @@ final class ProxySession: EngineIOSessionHandler {
                 connection.close(reason: .transportClose)
             }
         case .refused(let data):
-            let (role, answer) = state.withLock { state -> (UpstreamRole, Bool) in
+            let (role, answer, unsent) = state.withLock { state -> (UpstreamRole, Bool, [Int64]) in
                 state[upstream].phase = .down
+                defer { state[upstream].pending = [] }
                 let role: UpstreamRole = upstream == state.primary ? .primary : .shadow
-                return (role, role == .primary && !state.clientConnected)
+                return (role, role == .primary && !state.clientConnected, state[upstream].pending.map(\.sequence))
             }
+            proxy.shadowCopiesLost(unsent, session: id)
+            checkAckWaiter()
             if answer {
                 connection.send(SocketIOCodec.encode(SocketIOPacket(kind: .connectError, data: data)))
             } else if role == .shadow {
@@ -508,14 +527,16 @@ final class ProxySession: EngineIOSessionHandler {
         }
     }
 
-    /// Marks a leg down and forgets its pending acks; returns its role.
+    /// Marks a leg down and forgets its pending acks; returns its role. Mirror copies that were
+    /// waiting for it to connect are lost: reported as a gap (the comparator resyncs).
     private func lose(_ upstream: UpstreamID) -> UpstreamRole {
-        let role = state.withLock { state in
+        let (role, unsent) = state.withLock { state in
             state[upstream].phase = .down
             _ = state[upstream].acks.reset()
-            state[upstream].pending = []
-            return upstream == state.primary ? UpstreamRole.primary : .shadow
+            defer { state[upstream].pending = [] }
+            return (upstream == state.primary ? UpstreamRole.primary : .shadow, state[upstream].pending.map(\.sequence))
         }
+        proxy.shadowCopiesLost(unsent, session: id)
         checkAckWaiter()
         return role
     }

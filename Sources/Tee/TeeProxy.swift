@@ -265,7 +265,7 @@ public final class TeeProxy: Service, Sendable {
         if case .degraded = health, let confirmed = monitor(upstream).confirmedSequence {
             let upcoming = mirrorQueue.upcomingSequence
             if confirmed < upcoming {
-                await reportGap(SequenceGap(fromSequence: confirmed, toSequence: upcoming - 1, count: Int(upcoming - confirmed)))
+                reportGap(SequenceGap(fromSequence: confirmed, toSequence: upcoming - 1, count: Int(upcoming - confirmed)))
             }
         }
     }
@@ -278,10 +278,10 @@ public final class TeeProxy: Service, Sendable {
             switch entry {
             case .gap(let gap):
                 if let pending = openGap {
-                    await reportGap(pending)
+                    reportGap(pending)
                     openGap = nil
                 }
-                await reportGap(gap)
+                reportGap(gap)
             case .control(.sessionClosed(let session)):
                 // The client left: its shadow leg may close, everything the client sent was delivered.
                 session.mirrorFlushed()
@@ -319,23 +319,44 @@ public final class TeeProxy: Service, Sendable {
                         openGap = SequenceGap(fromSequence: sequence, toSequence: sequence, count: 1)
                     }
                 } else if let pending = openGap {
-                    await reportGap(pending)
+                    reportGap(pending)
                     openGap = nil
                 }
             case .event(_, .sessionClosed), .event(_, .openLeg), .event(_, .shadowWrite):
                 break  // control items are never offered as events
             }
             if let pending = openGap, mirrorQueue.depth == 0 {
-                await reportGap(pending)
+                reportGap(pending)
                 openGap = nil
             }
             metrics.queueDepth.record(mirrorQueue.depth)
             mirrorQueue.done()
         }
-        if let openGap { await reportGap(openGap) }
+        if let openGap { reportGap(openGap) }
     }
 
-    private func reportGap(_ gap: SequenceGap) async {
+    /// Mirror copies a session's shadow leg never got (it was lost, refused or closed before it
+    /// connected): reported as gaps, one per run of consecutive sequences.
+    func shadowCopiesLost(_ sequences: [Int64], session: String) {
+        guard !sequences.isEmpty else { return }
+        logger.debug(
+            "Mirror copies lost with a shadow leg that did not connect",
+            metadata: ["statetee.session": .string(session), "statetee.count": "\(sequences.count)"])
+        var run: SequenceGap?
+        for sequence in sequences.sorted() {
+            if var current = run, current.toSequence + 1 == sequence {
+                current.toSequence = sequence
+                current.count += 1
+                run = current
+                continue
+            }
+            if let run { reportGap(run) }
+            run = SequenceGap(fromSequence: sequence, toSequence: sequence, count: 1)
+        }
+        if let run { reportGap(run) }
+    }
+
+    private func reportGap(_ gap: SequenceGap) {
         counters.gaps.add(1, ordering: .relaxed)
         counters.lostEvents.add(gap.count, ordering: .relaxed)
         metrics.gaps.increment()
