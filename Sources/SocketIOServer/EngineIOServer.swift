@@ -11,8 +11,9 @@ public typealias EngineIOConnectionHandler = @Sendable (EngineIOConnection) asyn
 ///
 /// Mount its HTTP side with ``EngineIOMiddleware`` (or call ``respond(to:)``) and its
 /// WebSocket side with ``webSocketUpgrade(for:)`` / `HTTPServerBuilder.engineIO(_:)`, and run
-/// it as a `Service` next to the Hummingbird application: sessions (their
-/// connection handlers) run as child tasks of ``run()``, their heartbeats on timers.
+/// it as a `Service` next to the Hummingbird application: sessions (their handlers'
+/// ``EngineIOSessionHandler/run()``) run as child tasks of ``run()``, their heartbeats on
+/// timers; their messages reach the handlers from the transports' tasks.
 public final class EngineIOServer: Service, Sendable {
     public let configuration: EngineIOConfiguration
     let logger: Logger

@@ -24,7 +24,7 @@ extension EngineIOSession {
         case finish(WaiterID)
         /// Hand message payloads to the application, in order.
         case dispatch([EngineIOPacket.Payload])
-        /// The session is over for the application (its message stream ends).
+        /// The session is over for the application (its handler is told, after the messages).
         case disconnected(DisconnectReason)
         /// The transport is done too: forget the session, stop its timer.
         case terminated

@@ -132,16 +132,14 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
     /// Sockets by namespace (maintained by the dispatcher only).
     private let sockets: Mutex<[String: SocketIOSocket]> = Mutex([:])
     private let connectSeen = Atomic<Bool>(false)
-    /// The inbound packets' decoder (nil once the client broke the protocol). Only
-    /// ``received(_:)`` uses it, one call at a time: the lock is never contended.
-    private let decoder: Mutex<SocketIODecoder?>
+    private let decoder: InboundPacketDecoder
     private let connectTimer: Mutex<Scheduled<Void>?> = Mutex(nil)
 
     init(core: SocketIOCore, connection: EngineIOConnection) {
         self.core = core
         self.connection = connection
         (jobStream, jobs) = AsyncStream.makeStream()
-        decoder = Mutex(SocketIODecoder(maxAttachments: core.configuration.maxAttachments))
+        decoder = InboundPacketDecoder(maxAttachments: core.configuration.maxAttachments)
     }
 
     var receivedConnect: Bool { connectSeen.load(ordering: .acquiring) }
@@ -161,21 +159,11 @@ final class SocketIOClientConnection: EngineIOSessionHandler {
     // MARK: reader
 
     func received(_ payload: EngineIOPacket.Payload) {
-        let decoded = decoder.withLock { decoder -> Result<SocketIOPacket?, ProtocolError> in
-            guard decoder != nil else { return .success(nil) }
-            do throws(ProtocolError) {
-                return .success(try decoder!.decode(payload))
-            } catch {
-                decoder = nil
-                return .failure(error)
-            }
-        }
         let packet: SocketIOPacket
-        switch decoded {
-        case .success(let complete):
-            guard let complete else { return }
+        do throws(ProtocolError) {
+            guard let complete = try decoder.decode(payload) else { return }
             packet = complete
-        case .failure(let error):
+        } catch {
             logger.error("Socket.IO malformed packet", metadata: .malformed(error, sid: connection.id))
             connection.close(reason: .parseError)
             return

@@ -79,9 +79,8 @@ final class ProxySession: EngineIOSessionHandler {
     private let state: Mutex<State>
     private let jobs: AsyncStream<Job>.Continuation
     private let jobStream: AsyncStream<Job>
-    /// The client packets' decoder; nil once the client broke the protocol or disconnected
-    /// (what follows is ignored). Only ``received(_:)`` uses it, one call at a time.
-    private let decoder = Mutex<SocketIODecoder?>(SocketIODecoder())
+    /// The client packets' decoder; stopped once the client broke the protocol or disconnected.
+    private let decoder = InboundPacketDecoder()
 
     init(connection: EngineIOConnection, proxy: TeeProxy, primary: UpstreamID, holding: Bool) {
         self.id = connection.id
@@ -101,7 +100,7 @@ final class ProxySession: EngineIOSessionHandler {
             let legs = startLegs(auth: packet.data)
             if !legs.isEmpty { jobs.yield(.startLegs(legs)) }
         case .disconnect:
-            decoder.withLock { $0 = nil }
+            decoder.stop()
             connection.close(reason: .clientDisconnect)
         case .event, .binaryEvent, .ack, .binaryAck:
             forward(packet)
@@ -145,21 +144,11 @@ final class ProxySession: EngineIOSessionHandler {
     /// A client packet for `/`; a malformed one closes the session.
     @inline(never)
     private func decode(_ payload: EngineIOPacket.Payload) -> Decoded {
-        let decoded = decoder.withLock { decoder -> Result<SocketIOPacket?, ProtocolError> in
-            guard decoder != nil else { return .success(nil) }
-            do throws(ProtocolError) {
-                return .success(try decoder!.decode(payload))
-            } catch {
-                decoder = nil
-                return .failure(error)
-            }
-        }
         let packet: SocketIOPacket
-        switch decoded {
-        case .success(let complete):
-            guard let complete else { return .skip }
+        do throws(ProtocolError) {
+            guard let complete = try decoder.decode(payload) else { return .skip }
             packet = complete
-        case .failure(let error):
+        } catch {
             proxy.logger.debug(
                 "Client sent a malformed packet",
                 metadata: ["statetee.session": .string(id), "statetee.error": .string(String(describing: error))])
