@@ -64,7 +64,7 @@ import Testing
                 guard case .packets = handoff else { return }
             }
         }
-        try await poll("the writer waits") { session.hasDirectWriter ? true : nil }
+        _ = try await poll("the writer waits") { session.hasDirectWriter ? true : nil }
         // Both sent from the event loop itself, so its write task cannot run between them.
         try await channel.testingEventLoop.executeInContext {
             session.send([.message("1")])
@@ -80,7 +80,7 @@ import Testing
 
         channel.isWritable = false
         session.send([.message("3")])
-        try await poll("the writer is woken with the packet") { woken.withLock { $0.isEmpty } ? nil : true }
+        _ = try await poll("the writer is woken with the packet") { woken.withLock { $0.isEmpty } ? nil : true }
         let handoffs = woken.withLock { $0 }
         guard handoffs.count == 1, case .packets(let packets) = handoffs[0] else {
             Issue.record("expected one handoff of packets, got \(handoffs)")
