@@ -11,16 +11,22 @@ import Darwin
 /// line by line, its stderr is kept (last 64 KB) for failure messages, and
 /// ``terminate(timeout:)`` (SIGTERM, then SIGKILL) ends it. Prefer
 /// ``withTestProcess(_:_:environment:_:)``, which always ends it.
+///
+/// Spawned with `posix_spawn`; its pipes are read and its exit awaited by plain threads
+/// doing blocking `read` and `waitpid`. (Foundation's `Process` and `FileHandle`'s
+/// readability handlers watch them with libdispatch sources, and libdispatch's event
+/// loop crashed now and then in `_dispatch_event_loop_drain` while many test processes
+/// came and went: a bad pointer dereference that took the whole test run with it.)
 public final class TestProcess: Sendable {
     public let executable: String
     public let arguments: [String]
     public let pid: Int32
-    private let process: LockedBox<Process?>
+    private let running = LockedBox(true)
     private let lines = AsyncEventLog<String>()
     private let stderrTail = LockedBox<[UInt8]>([])
     private let exits = AsyncEventLog<Int32>()
     /// The write end of the process's standard input, when it has one (see ``writeLine(_:)``).
-    private let input: LockedBox<FileHandle?>
+    private let input: LockedBox<Int32?>
 
     public struct LaunchError: Error, CustomStringConvertible {
         public let description: String
@@ -31,34 +37,70 @@ public final class TestProcess: Sendable {
     public init(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil, standardInput: Bool = false
     ) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // Close-on-exec pipes: no other child spawned meanwhile inherits an end (which would
+        // keep a pipe open past this child's exit).
+        func makePipe() throws -> (read: Int32, write: Int32) {
+            var fds: [Int32] = [-1, -1]
+            guard Self.pipe2(&fds, O_CLOEXEC) == 0 else {
+                throw LaunchError(description: "cannot create a pipe: errno \(errno)")
+            }
+            return (fds[0], fds[1])
         }
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
+        let stdout = try makePipe()
+        let stderr = try makePipe()
+        let stdin: (read: Int32, write: Int32)
         if standardInput {
-            let pipe = Pipe()
-            process.standardInput = pipe
-            input = LockedBox(pipe.fileHandleForWriting)
+            stdin = try makePipe()
         } else {
-            process.standardInput = FileHandle.nullDevice
-            input = LockedBox(nil)
+            stdin = (open("/dev/null", O_RDONLY | O_CLOEXEC), -1)
         }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdin.read, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout.write, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr.write, 2)
+        // Swift's concurrency threads block most signals and a child inherits the mask:
+        // the child starts with none blocked and every signal at its default, so it can be
+        // stopped with SIGTERM.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        var variables = ProcessInfo.processInfo.environment
+        if let environment { variables.merge(environment) { $1 } }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var spawned: pid_t = 0
+        let status = posix_spawn(&spawned, executable, &actions, &attributes, argv, envp)
+        let child = spawned
+        // The child has its copies; the parent keeps only its own ends.
+        for fd in [stdin.read, stdout.write, stderr.write] { close(fd) }
+        guard status == 0 else {
+            for fd in [stdout.read, stderr.read, stdin.write] where fd >= 0 { close(fd) }
+            throw LaunchError(description: "cannot start \(executable): \(String(cString: strerror(status)))")
+        }
+        self.executable = executable
+        self.arguments = arguments
+        self.pid = child
+        self.input = LockedBox(stdin.write >= 0 ? stdin.write : nil)
 
         let lines = self.lines
         let pending = LockedBox<[UInt8]>([])
-        stdout.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                lines.finish()
-                return
-            }
+        Self.readUntilEnd(stdout.read) { data in
+            guard let data else { return lines.finish() }
             let complete: [String] = pending.withLock { buffer in
                 buffer.append(contentsOf: data)
                 var out: [String] = []
@@ -71,36 +113,48 @@ public final class TestProcess: Sendable {
             for line in complete { lines.append(line) }
         }
         let tail = self.stderrTail
-        stderr.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                return
-            }
+        Self.readUntilEnd(stderr.read) { data in
+            guard let data else { return }
             tail.withLock { buffer in
                 buffer.append(contentsOf: data)
                 if buffer.count > 65536 { buffer.removeFirst(buffer.count - 65536) }
             }
         }
         let exits = self.exits
-        process.terminationHandler = { process in exits.append(process.terminationStatus) }
-        do {
-            // Swift's concurrency threads block most signals and a spawned child
-            // inherits the spawning thread's mask: unblock them around the spawn
-            // so the child can be stopped with SIGTERM.
-            var everything = sigset_t()
-            var previous = sigset_t()
-            sigemptyset(&everything)
-            pthread_sigmask(SIG_SETMASK, &everything, &previous)
-            defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-            try process.run()
-        } catch {
-            throw LaunchError(description: "cannot start \(executable): \(error)")
+        let running = self.running
+        Thread {
+            var status: Int32 = 0
+            while waitpid(child, &status, 0) == -1, errno == EINTR {}
+            // As Foundation reports it: the exit code, or the number of the signal that ended it.
+            let code = status & 0x7f == 0 ? (status >> 8) & 0xff : status & 0x7f
+            running.withLock { $0 = false }
+            exits.append(code)
+        }.start()
+    }
+
+    /// `pipe2(2)` (Glibc's module map leaves it out: it is a GNU extension).
+    private static let pipe2: @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32 = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2") else {
+            preconditionFailure("no pipe2 in the C library")
         }
-        self.executable = executable
-        self.arguments = arguments
-        self.pid = process.processIdentifier
-        self.process = LockedBox(process)
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32).self)
+    }()
+
+    /// Reads `fd` on a thread of its own until end of file (then `deliver(nil)`), and closes it.
+    private static func readUntilEnd(_ fd: Int32, _ deliver: @escaping @Sendable ([UInt8]?) -> Void) {
+        Thread {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    deliver(Array(buffer[..<count]))
+                } else if count == 0 || errno != EINTR {
+                    break
+                }
+            }
+            close(fd)
+            deliver(nil)
+        }.start()
     }
 
     /// All stdout lines so far.
@@ -109,7 +163,7 @@ public final class TestProcess: Sendable {
     /// The last 64 KB of stderr.
     public var stderr: String { String(decoding: stderrTail.withLock { $0 }, as: UTF8.self) }
 
-    public var isRunning: Bool { process.withLock { $0?.isRunning ?? false } }
+    public var isRunning: Bool { running.withLock { $0 } }
 
     /// Waits for a stdout line starting with `prefix` and returns it.
     public func waitForLine(prefix: String, timeout: Duration = .seconds(30)) async throws -> String {
@@ -139,9 +193,18 @@ public final class TestProcess: Sendable {
 
     /// Writes `line` and a newline to the process's standard input (started with `standardInput`).
     public func writeLine(_ line: String) throws {
-        try input.withLock { handle -> Result<Void, any Error> in
-            guard let handle else { return .failure(LaunchError(description: "\(executable) has no standard input pipe")) }
-            return Result { try handle.write(contentsOf: Array((line + "\n").utf8)) }
+        try input.withLock { fd -> Result<Void, LaunchError> in
+            guard let fd else { return .failure(LaunchError(description: "\(executable) has no standard input pipe")) }
+            var bytes = Array((line + "\n").utf8)[...]
+            while !bytes.isEmpty {
+                let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return .failure(LaunchError(description: "writing to \(executable): errno \(errno)"))
+                }
+                bytes = bytes.dropFirst(written)
+            }
+            return .success(())
         }.get()
     }
 
@@ -152,20 +215,17 @@ public final class TestProcess: Sendable {
 
     /// SIGTERM, then SIGKILL after `timeout`; returns once the process has exited.
     public func terminate(timeout: Duration = .seconds(5)) async {
-        guard let process = self.process.withLock({ $0 }) else { return }
-        input.withLock { handle in
-            try? handle?.close()
-            handle = nil
+        input.withLock { fd in
+            if let fd { close(fd) }
+            fd = nil
         }
-        if process.isRunning {
-            kill(pid, SIGCONT)
-            process.terminate()
-            if (try? await exits.next("exit of \(executable)", timeout: timeout)) == nil {
-                kill(pid, SIGKILL)
-                _ = try? await exits.next("exit of \(executable) after SIGKILL", timeout: .seconds(10))
-            }
+        guard isRunning else { return }
+        kill(pid, SIGCONT)
+        kill(pid, SIGTERM)
+        if (try? await exits.next("exit of \(executable)", timeout: timeout)) == nil {
+            kill(pid, SIGKILL)
+            _ = try? await exits.next("exit of \(executable) after SIGKILL", timeout: .seconds(10))
         }
-        process.waitUntilExit()
     }
 }
 
