@@ -77,7 +77,7 @@ extension SettingKey {
         summary: "Roll what Python's random.Random(seed).randint(1, 6) rolls; for tests only.")
     public static let rateLimit = SettingKey(
         name: "RATE_LIMIT", flag: "--rate-limit", commands: ["engine", "proxy"], defaultDescription: "50",
-        summary: "Events per second and per client (0: no limit).")
+        summary: "Events per second and per client while the engine answers for the game; a shadow applies every event (0: no limit).")
     public static let errorEvents = SettingKey(
         name: "ERROR_EVENTS", flag: "--error-events", commands: ["engine", "proxy"], defaultDescription: "yes",
         summary: "Send an 'error' event to a client whose input is refused (no: legacy-exact silence).")
