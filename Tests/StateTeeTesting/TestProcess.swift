@@ -12,7 +12,8 @@ import Darwin
 /// ``terminate(timeout:)`` (SIGTERM, then SIGKILL) ends it. Prefer
 /// ``withTestProcess(_:_:environment:_:)``, which always ends it.
 ///
-/// Spawned with `posix_spawn`; its pipes are read and its exit awaited by plain threads
+/// Spawned with `posix_spawn` (standard input, output and error its own, every other
+/// descriptor closed); its pipes are read and its exit awaited by plain threads
 /// doing blocking `read` and `waitpid`. (Foundation's `Process` and `FileHandle`'s
 /// readability handlers watch them with libdispatch sources, and libdispatch's event
 /// loop crashed now and then in `_dispatch_event_loop_drain` while many test processes
@@ -61,6 +62,12 @@ public final class TestProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, stdin.read, 0)
         posix_spawn_file_actions_adddup2(&actions, stdout.write, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr.write, 2)
+        // Nothing else of this process reaches the child, whatever its close-on-exec flag: a
+        // socket of a server under test held open by a child would outlive its close (its
+        // peer would never see the end).
+        guard Self.addCloseFrom(&actions, 3) == 0 else {
+            throw LaunchError(description: "posix_spawn_file_actions_addclosefrom_np failed")
+        }
         // Swift's concurrency threads block most signals and a child inherits the mask:
         // the child starts with none blocked and every signal at its default, so it can be
         // stopped with SIGTERM.
@@ -138,6 +145,15 @@ public final class TestProcess: Sendable {
             preconditionFailure("no pipe2 in the C library")
         }
         return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32).self)
+    }()
+
+    /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34; a GNU extension, like `pipe2`).
+    private static let addCloseFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+            preconditionFailure("no posix_spawn_file_actions_addclosefrom_np in the C library")
+        }
+        return unsafeBitCast(
+            symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
     }()
 
     /// Reads `fd` on a thread of its own until end of file (then `deliver(nil)`), and closes it.
