@@ -88,13 +88,6 @@ struct EmbeddedLeg: UpstreamLeg {
     func close() async {
         box.close()
     }
-
-    /// The engine handles an event before the call returns.
-    var sendsWithoutWaiting: Bool { false }
-
-    func sendWithoutWaiting(_ packet: SocketIOPacket) -> Bool {
-        preconditionFailure("the embedded leg cannot send without waiting")
-    }
 }
 
 import Synchronization

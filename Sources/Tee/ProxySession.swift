@@ -12,11 +12,9 @@ import Synchronization
 /// the shadow's are only reported. Which leg is primary is per session state,
 /// flipped by the switchover while the session holds the client's frames.
 ///
-/// The client's packets are handled as the server reads them (``received(_:)``, on the
-/// transport's task): an event or ack goes to a primary leg that sends without waiting (a
-/// relay client) right there, and is mirrored. What must wait (starting the legs, a leg that
-/// sends asynchronously, the switchover's pacing) is queued for the session's task
-/// (``run()``), and every packet after a queued one is queued too, so the order holds.
+/// The client's packets are decoded as the server reads them (``received(_:)``, on the
+/// transport's task) and queued for the session's task (``run()``), which forwards them in
+/// order: one task forwards and mirrors a session's packets, whatever the switchover does.
 final class ProxySession: EngineIOSessionHandler {
     enum LegPhase: Sendable, Equatable {
         case idle, connecting, up, down
@@ -51,8 +49,6 @@ final class ProxySession: EngineIOSessionHandler {
         var pacer: ShadowPacer?
         /// When an event without an ack id last went to an upstream (nothing tells when it was applied).
         var lastUnackedEvent: ContinuousClock.Instant?
-        /// Client packets queued for the session's task and not yet forwarded.
-        var queuedPackets = 0
 
         var unsequencedCount: Int { legacy.unsequencedAcks.count + engine.unsequencedAcks.count }
 
@@ -103,7 +99,7 @@ final class ProxySession: EngineIOSessionHandler {
             decoder.stop()
             connection.close(reason: .clientDisconnect)
         case .event, .binaryEvent, .ack, .binaryAck:
-            forward(packet)
+            jobs.yield(.packet(packet))
         case .connectError:
             break
         }
@@ -127,7 +123,6 @@ final class ProxySession: EngineIOSessionHandler {
                     }
                 case .packet(let packet):
                     await clientPacket(packet)
-                    state.withLock { $0.queuedPackets -= 1 }
                 }
             }
             await closeSession()
@@ -299,39 +294,6 @@ final class ProxySession: EngineIOSessionHandler {
         case held
         case drop
         case send(any UpstreamLeg, SocketIOPacket, UpstreamID)
-    }
-
-    /// An event or ack from the client, as it is read: forwarded (or held) at once unless a
-    /// packet before it is still queued, the switchover paces events, or the primary's leg
-    /// cannot send without waiting; then queued for ``clientPacket(_:)``.
-    private func forward(_ packet: SocketIOPacket) {
-        enum Route {
-            case queue
-            case now(Plan)
-        }
-        let route = state.withLock { state -> Route in
-            if state.queuedPackets > 0 || (packet.isEvent && state.pacer != nil) {
-                state.queuedPackets += 1
-                return .queue
-            }
-            if state.holding {
-                state.held.append(packet)
-                return .now(.held)
-            }
-            if let leg = state[state.primary].leg, !leg.sendsWithoutWaiting {
-                state.queuedPackets += 1
-                return .queue
-            }
-            return .now(Self.planForward(packet, &state))
-        }
-        switch route {
-        case .queue:
-            jobs.yield(.packet(packet))
-        case .now(.send(let leg, let wire, let upstream)):
-            sent(leg.sendWithoutWaiting(wire), packet, wire: wire, to: upstream)
-        case .now(.held), .now(.drop):
-            break
-        }
     }
 
     /// An event or ack from the client: to the primary now (or held during a switchover), then mirrored.

@@ -134,12 +134,6 @@ struct GatedLeg: UpstreamLeg {
         await inner.send(packet)
     }
 
-    var sendsWithoutWaiting: Bool { inner.sendsWithoutWaiting }
-
-    func sendWithoutWaiting(_ packet: SocketIOPacket) -> Bool {
-        inner.sendWithoutWaiting(packet)
-    }
-
     func close() async {
         gate.cancel()
         await inner.close()

@@ -40,10 +40,6 @@ protocol UpstreamLeg: Sendable {
     func run(_ reporter: LegReporter) async
     /// Queues a packet; false (nothing queued) when the leg is not connected. Never waits on the network.
     func send(_ packet: SocketIOPacket) async -> Bool
-    /// Whether ``sendWithoutWaiting(_:)`` can be used (the leg queues a packet from the caller's thread).
-    var sendsWithoutWaiting: Bool { get }
-    /// ``send(_:)`` from a synchronous context, for a leg that ``sendsWithoutWaiting``.
-    func sendWithoutWaiting(_ packet: SocketIOPacket) -> Bool
     /// Disconnects (Socket.IO DISCONNECT when connected); ``run(_:)`` then returns.
     func close() async
 }
@@ -134,23 +130,6 @@ struct SocketLeg: UpstreamLeg {
             case .relay(let relay): try relay.send(packet)
             case .general(let general, _): try await general.send(packet)
             }
-            return true
-        } catch {
-            return false
-        }
-    }
-
-    /// A relay client writes to its channel from the caller's thread.
-    var sendsWithoutWaiting: Bool {
-        if case .relay = client { true } else { false }
-    }
-
-    func sendWithoutWaiting(_ packet: SocketIOPacket) -> Bool {
-        guard case .relay(let relay) = client else {
-            preconditionFailure("sendWithoutWaiting on a leg that cannot send without waiting")
-        }
-        do {
-            try relay.send(packet)
             return true
         } catch {
             return false
