@@ -58,8 +58,8 @@ final class EngineIOSession: Sendable {
 
     private enum Effect {
         case resume(CheckedContinuation<Handoff, Never>, Handoff)
-        /// Give the queued inbound messages to the handler.
-        case deliverInbound
+        /// Give these messages (to this handler), then the queued ones, to the handler.
+        case deliverInbound([EngineIOPacket.Payload], to: (any EngineIOSessionHandler)?)
         case terminated([CheckedContinuation<Void, Never>])
     }
 
@@ -109,7 +109,7 @@ final class EngineIOSession: Sendable {
             state.handler = handler
             return claimDelivery(&state)
         }
-        if deliver { deliverInbound() }
+        if deliver { deliverInbound([], to: nil) }
     }
 
     /// Returns once the session is terminated (the heartbeat runs by itself), or when the
@@ -309,12 +309,18 @@ final class EngineIOSession: Sendable {
                 state.directWriters.removeValue(forKey: waiter)
                 return state.waiters.removeValue(forKey: waiter).map { .resume($0, .finished) }
             case .dispatch(let payloads):
-                state.inbound.append(contentsOf: payloads)
-                return claimDelivery(&state) ? .deliverInbound : nil
+                // Nobody delivering: this caller hands the batch over as it is (the queue is
+                // empty then, unless the handler is not attached yet).
+                guard let handler = state.handler, !state.delivering, state.inbound.isEmpty else {
+                    state.inbound.append(contentsOf: payloads)
+                    return nil
+                }
+                state.delivering = true
+                return .deliverInbound(payloads, to: handler)
             case .disconnected(let reason):
                 state.reason = reason
                 state.inboundEnded = true
-                return claimDelivery(&state) ? .deliverInbound : nil
+                return claimDelivery(&state) ? .deliverInbound([], to: nil) : nil
             case .terminated:
                 state.terminated = true
                 defer { state.terminationWaiters = [] }
@@ -334,10 +340,13 @@ final class EngineIOSession: Sendable {
         return true
     }
 
-    /// Gives the queued messages to the handler, outside the lock, until the queue is empty
-    /// (what the handler's calls queue meanwhile, such as the end when it closes the session,
-    /// is delivered in this loop after them).
-    private func deliverInbound() {
+    /// Gives `first` to `handler`, then the queued messages to the handler, outside the lock, until the
+    /// queue is empty (what the handler's calls queue meanwhile, such as the end when it closes
+    /// the session, is delivered in this loop after them).
+    private func deliverInbound(_ first: [EngineIOPacket.Payload], to handler: (any EngineIOSessionHandler)?) {
+        if let handler {
+            for message in first { handler.received(message) }
+        }
         while true {
             let next = state.withLock { state -> (any EngineIOSessionHandler, [EngineIOPacket.Payload], ended: Bool)? in
                 guard let handler = state.handler, !state.inbound.isEmpty || state.inboundEnded else {
@@ -379,8 +388,8 @@ final class EngineIOSession: Sendable {
             switch effect {
             case .resume(let continuation, let delivery):
                 continuation.resume(returning: delivery)
-            case .deliverInbound:
-                deliverInbound()
+            case .deliverInbound(let first, let handler):
+                deliverInbound(first, to: handler)
             case .terminated(let waiters):
                 onTerminated(id)
                 for waiter in waiters { waiter.resume() }
