@@ -139,22 +139,21 @@ public final class TestProcess: Sendable {
         }.start()
     }
 
-    /// `pipe2(2)` (Glibc's module map leaves it out: it is a GNU extension).
-    private static let pipe2: @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32 = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2") else {
-            preconditionFailure("no pipe2 in the C library")
-        }
-        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32).self)
-    }()
+    /// `pipe2(2)` and `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34): GNU
+    /// extensions, which Glibc's module map leaves out.
+    private static let pipe2 = cFunction(
+        "pipe2", as: (@convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32).self)
+    private static let addCloseFrom = cFunction(
+        "posix_spawn_file_actions_addclosefrom_np",
+        as: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
 
-    /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34; a GNU extension, like `pipe2`).
-    private static let addCloseFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
-            preconditionFailure("no posix_spawn_file_actions_addclosefrom_np in the C library")
+    /// A function of the C library by name.
+    private static func cFunction<Function>(_ name: String, as type: Function.Type) -> Function {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else {
+            preconditionFailure("no \(name) in the C library")
         }
-        return unsafeBitCast(
-            symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-    }()
+        return unsafeBitCast(symbol, to: type)
+    }
 
     /// Reads `fd` on a thread of its own until end of file (then `deliver(nil)`), and closes it.
     private static func readUntilEnd(_ fd: Int32, _ deliver: @escaping @Sendable ([UInt8]?) -> Void) {
