@@ -170,34 +170,22 @@ extension EngineIOServer {
     }
 
     /// Writes each packet as one WebSocket message: its frame encoded ahead when it has one
-    /// (the same bytes for every recipient of a broadcast), else encoded here.
+    /// (the same bytes for every recipient of a broadcast), else encoded here; on a channel,
+    /// whole frames below NIO's frame encoder (``WebSocketWire``).
     static func write(_ packets: [EngineIOOutboundPacket], to writer: Writer) async throws {
         guard case .channel(let channel) = writer else {
             if case .frames(let outbound) = writer {
-                for packet in packets { try await outbound.write(.custom(frame(packet))) }
+                for packet in packets { try await outbound.write(.custom(packet.wireFrame.webSocketFrame)) }
             }
             return
         }
-        let frames = packets.map(frame)
+        let frames = packets.map(\.wireFrame)
         guard !frames.isEmpty else { return }
         try await channel.eventLoop.flatSubmit {
             let promise = channel.eventLoop.makePromise(of: Void.self)
-            for (index, frame) in frames.enumerated() {
-                channel.write(frame, promise: index == frames.count - 1 ? promise : nil)
-            }
+            WebSocketWire.write(frames, to: channel, below: WebSocketWire.encoder(of: channel), promise: promise)
             channel.flush()
             return promise.futureResult
         }.get()
-    }
-
-    /// The WebSocket frame of `packet`.
-    static func frame(_ packet: EngineIOOutboundPacket) -> WebSocketFrame {
-        if let frame = packet.frame {
-            return WebSocketFrame(fin: true, opcode: frame.isText ? .text : .binary, data: frame.data)
-        }
-        switch EngineIOCodec.encodeWebSocket(packet.packet) {
-        case .text(let text): return WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text))
-        case .binary(let bytes): return WebSocketFrame(fin: true, opcode: .binary, data: ByteBuffer(bytes: bytes))
-        }
     }
 }

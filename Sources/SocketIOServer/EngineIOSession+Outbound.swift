@@ -8,14 +8,7 @@ struct EngineIOOutboundPacket: Hashable, Sendable {
     /// The packet (long-polling encodes it into the poll reply).
     var packet: EngineIOPacket
     /// Its WebSocket frame, encoded once; nil when the writer encodes it.
-    var frame: Frame?
-
-    /// The data of one WebSocket data frame.
-    struct Frame: Hashable, Sendable {
-        /// A text frame (else binary).
-        var isText: Bool
-        var data: ByteBuffer
-    }
+    var frame: WebSocketWireFrame?
 
     /// A packet the writer encodes.
     init(_ packet: EngineIOPacket) {
@@ -26,11 +19,11 @@ struct EngineIOOutboundPacket: Hashable, Sendable {
     /// A packet with its WebSocket frame encoded now (``EngineIOCodec/encodeWebSocket(_:)``).
     init(encoding packet: EngineIOPacket) {
         self.packet = packet
-        switch EngineIOCodec.encodeWebSocket(packet) {
-        case .text(let text): frame = Frame(isText: true, data: ByteBuffer(string: text))
-        case .binary(let bytes): frame = Frame(isText: false, data: ByteBuffer(bytes: bytes))
-        }
+        self.frame = WebSocketWireFrame(packet)
     }
+
+    /// Its WebSocket frame: the one encoded ahead, else encoded now.
+    var wireFrame: WebSocketWireFrame { frame ?? WebSocketWireFrame(packet) }
 
     static let ping = Self(.ping)
     static let close = Self(.close)

@@ -402,19 +402,23 @@ final class EngineIOSession: Sendable {
 /// are queued here under the session's lock (so in the session's order) and written by one
 /// event-loop task with one flush for all that queued before it ran; the writer task is not
 /// woken (one task hop a frame fewer, and a busy socket still gets its frames in batches).
+/// Frames are written whole, below the channel's frame encoder (``WebSocketWire``).
 final class DirectWriter: Sendable {
     let socket: EngineIOSession.WebSocketID
     let channel: any Channel
-    private let pending = Mutex<(frames: [WebSocketFrame], scheduled: Bool)>(([], false))
+    private let pending = Mutex<(frames: [WebSocketWireFrame], scheduled: Bool)>(([], false))
+    /// The channel's frame encoder, once found (used on the event loop only).
+    private let encoder: NIOLoopBoundBox<ChannelHandlerContext?>
 
     init(socket: EngineIOSession.WebSocketID, channel: any Channel) {
         self.socket = socket
         self.channel = channel
+        self.encoder = .makeEmptyBox(valueType: ChannelHandlerContext.self, eventLoop: channel.eventLoop)
     }
 
     /// Queues the packets' frames; schedules the write unless one is scheduled already.
     func write(_ packets: [EngineIOOutboundPacket]) {
-        let frames = packets.map(EngineIOServer.frame)
+        let frames = packets.map(\.wireFrame)
         let schedule = pending.withLock { pending -> Bool in
             pending.frames += frames
             defer { pending.scheduled = true }
@@ -431,7 +435,8 @@ final class DirectWriter: Sendable {
             }
             return pending.frames
         }
-        for frame in frames { channel.write(frame, promise: nil) }
+        if encoder.value == nil { encoder.value = WebSocketWire.encoder(of: channel) }
+        WebSocketWire.write(frames, to: channel, below: encoder.value)
         channel.flush()
     }
 }

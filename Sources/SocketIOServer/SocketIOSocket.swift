@@ -269,7 +269,7 @@ public struct SocketIOEncodedPacket: Sendable, Hashable {
     public var webSocketMessages: [WebSocketContent] {
         outbound.compactMap { packet in
             guard let frame = packet.frame else { return nil }
-            let bytes = Array(frame.data.readableBytesView)
+            let bytes = Array(frame.payload.readableBytesView)
             return frame.isText ? .text(String(decoding: bytes, as: UTF8.self)) : .binary(bytes)
         }
     }

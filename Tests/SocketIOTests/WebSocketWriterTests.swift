@@ -91,4 +91,58 @@ import Testing
         await writer.value
         _ = try await channel.finish()
     }
+
+    /// A frame built whole is, byte for byte, what NIO's `WebSocketFrameEncoder` writes for the
+    /// same frame, in each length class (7-bit, 16-bit, 64-bit length).
+    @Test(arguments: [0, 1, 125, 126, 1039, 65535, 65536, 70000])
+    func aWholeFrameIsWhatTheEncoderWrites(payloadLength: Int) throws {
+        let text = String(repeating: "é", count: payloadLength / 2) + (payloadLength % 2 == 1 ? "x" : "")
+        let binary = (0..<payloadLength).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        for (frame, opcode, payload) in [
+            (WebSocketWireFrame(text: text), WebSocketOpcode.text, ByteBuffer(string: text)),
+            (WebSocketWireFrame(binary: binary), .binary, ByteBuffer(bytes: binary)),
+        ] {
+            let channel = EmbeddedChannel(handler: WebSocketFrameEncoder())
+            try channel.writeAndFlush(WebSocketFrame(fin: true, opcode: opcode, data: payload)).wait()
+            var encoded = ByteBuffer()
+            while var part = try channel.readOutbound(as: ByteBuffer.self) { encoded.writeBuffer(&part) }
+            #expect(frame.bytes == encoded)
+            #expect(frame.payload == payload)
+            #expect(frame.webSocketFrame == WebSocketFrame(fin: true, opcode: opcode, data: payload))
+            _ = try channel.finish()
+        }
+    }
+
+    /// With a frame encoder in the pipeline, a session's packets go below it as whole frames:
+    /// one buffer a frame, a broadcast's shared by its recipients, and the encoder still
+    /// takes what the rest of the pipeline writes (a close frame) in order after them.
+    @Test func framesGoBelowTheEncoderWhole() async throws {
+        let channel = NIOAsyncTestingChannel()
+        try await channel.pipeline.addHandler(WebSocketFrameEncoder())
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1))
+        let broadcast = EngineIOOutboundPacket(encoding: .message(#"2["x",1]"#))
+        try await EngineIOServer.write([.message("0"), broadcast, .binaryMessage([1, 2])], to: .channel(channel))
+        let direct = DirectWriter(socket: 1, channel: channel)
+        direct.write([broadcast])
+        await channel.testingEventLoop.run()
+        try await channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer()))
+        var buffers: [ByteBuffer] = []
+        while let buffer = try await channel.readOutbound(as: ByteBuffer.self) { buffers.append(buffer) }
+        let expected: [[UInt8]] = [
+            [0x81, 2] + Array("40".utf8), [0x81, 9] + Array(#"42["x",1]"#.utf8), [0x82, 2, 1, 2],  // Engine.IO 4: a binary message is its bytes alone
+            [0x81, 9] + Array(#"42["x",1]"#.utf8),
+        ]
+        try #require(buffers.count > expected.count)
+        #expect(buffers.prefix(expected.count).map { Array($0.readableBytesView) } == expected)
+        // The close frame, through the encoder (its header and payload may be two buffers).
+        #expect(buffers.dropFirst(expected.count).flatMap { Array($0.readableBytesView) } == [0x88, 0])
+        // The broadcast's two writes are its one buffer, not copies.
+        let shared = try #require(broadcast.frame?.bytes)
+        for index in [1, 3] {
+            buffers[index].withUnsafeReadableBytes { written in
+                shared.withUnsafeReadableBytes { #expect(written.baseAddress == $0.baseAddress) }
+            }
+        }
+        _ = try await channel.finish()
+    }
 }
