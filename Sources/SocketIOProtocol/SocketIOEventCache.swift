@@ -8,24 +8,15 @@ import Synchronization
 /// client. Only complete text events (`2...`, no attachments) are kept: their packet
 /// depends on nothing but their text. A lookup compares lengths, then bytes, newest first.
 public final class SocketIOEventCache: Sendable {
-    private struct Entries {
-        var texts: [String] = []
-        var packets: [SocketIOPacket] = []
-        /// Where the next entry goes (the oldest once full).
-        var next = 0
-        var hits = 0
-        var misses = 0
-    }
-
     /// How many texts are kept.
     public let capacity: Int
-    private let entries: Mutex<Entries>
+    private let entries: Mutex<RecentTexts<SocketIOPacket>>
 
     /// - Parameter capacity: texts kept (a few: a broadcast's copies arrive together).
     public init(capacity: Int = 8) {
         precondition(capacity > 0, "an event cache keeps at least one text")
         self.capacity = capacity
-        self.entries = Mutex(Entries())
+        self.entries = Mutex(RecentTexts(capacity: capacity))
     }
 
     /// Whether `text` is one the cache keeps: an EVENT (kind `2`, so no attachments).
@@ -35,34 +26,13 @@ public final class SocketIOEventCache: Sendable {
 
     /// The packet decoded earlier from exactly these bytes.
     public func packet(for text: String) -> SocketIOPacket? {
-        entries.withLock { entries in
-            let count = entries.texts.count
-            var index = entries.next
-            for _ in 0..<count {
-                index = index == 0 ? count - 1 : index - 1
-                if entries.texts[index].hasSameUTF8(as: text) {
-                    entries.hits += 1
-                    return entries.packets[index]
-                }
-            }
-            entries.misses += 1
-            return nil
-        }
+        entries.withLock { $0.value(for: text) }
     }
 
     /// Keeps `packet` as the decoding of `text` (replacing the oldest entry once full).
     public func insert(_ packet: SocketIOPacket, for text: String) {
         guard Self.accepts(text), packet.attachments.isEmpty else { return }
-        entries.withLock { entries in
-            if entries.texts.count < capacity {
-                entries.texts.append(text)
-                entries.packets.append(packet)
-            } else {
-                entries.texts[entries.next] = text
-                entries.packets[entries.next] = packet
-            }
-            entries.next = (entries.next + 1) % capacity
-        }
+        entries.withLock { $0.insert(packet, for: text) }
     }
 
     /// Lookups answered from the cache, and lookups that were not.

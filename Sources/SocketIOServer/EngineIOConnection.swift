@@ -57,6 +57,12 @@ public struct EngineIOConnection: Sendable, Hashable {
         session.send(packets)
     }
 
+    /// Queue a message encoded ahead for the client (its frame shared with every connection
+    /// it is sent to).
+    public func send(_ message: EngineIOEncodedMessage) {
+        session.send([message.outbound])
+    }
+
     /// Queue one message payload for the client.
     public func send(_ payload: EngineIOPacket.Payload) {
         send([payload])

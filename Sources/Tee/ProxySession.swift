@@ -468,7 +468,7 @@ final class ProxySession: EngineIOSessionHandler {
         if packet.isAck { checkAckWaiter() }
         if role == .primary {
             if let text, !packet.isAck {
-                connection.send([.text(text)])
+                connection.send(proxy.relayedMessages.message(text))
             } else {
                 connection.send(SocketIOCodec.encode(packet))
             }

@@ -34,6 +34,9 @@ public final class TeeProxy: Service, Sendable {
     let metrics = TeeMetrics()
     /// Per upstream, the events its legs decoded lately: one broadcast is parsed once, not once a client.
     private let eventCaches = [SocketIOEventCache(), SocketIOEventCache()]
+    /// The primary's messages relayed lately, their frames encoded: one broadcast is encoded
+    /// once for the clients, not once a client.
+    let relayedMessages = EngineIOMessageCache()
     private let switchoverLock = Mutex(false)
 
     struct Registry: Sendable {

@@ -146,3 +146,29 @@ import Testing
         _ = try await channel.finish()
     }
 }
+
+/// ``EngineIOMessageCache``: the same bytes, arriving as strings of their own, are one
+/// encoded frame; other bytes (even canonically equal text) are not; the oldest entry goes.
+@Suite struct MessageCacheTests {
+    @Test func theSameBytesShareOneFrame() throws {
+        let cache = EngineIOMessageCache(capacity: 2)
+        let text = #"2["game_state_update",{"round":3}]"#
+        let copy = String(decoding: Array(text.utf8), as: UTF8.self)  // another string, same bytes
+        let first = cache.message(text)
+        let second = cache.message(copy)
+        #expect(first == second)
+        #expect(first.payload == .text(text))
+        let frame = try #require(first.outbound.frame)
+        #expect(frame.bytes == WebSocketWireFrame(.message(text)).bytes)
+        #expect(cache.statistics == (hits: 1, misses: 1))
+
+        // Canonically equivalent, other bytes: a frame of its own.
+        let composed = cache.message("2[\"caf\u{E9}\"]").outbound.frame?.bytes
+        let decomposed = cache.message("2[\"cafe\u{301}\"]").outbound.frame?.bytes
+        #expect(composed != nil && decomposed != nil && composed != decomposed)
+        #expect(cache.statistics == (hits: 1, misses: 3))
+        // Capacity 2: the first text was replaced, and is encoded again.
+        _ = cache.message(text)
+        #expect(cache.statistics == (hits: 1, misses: 4))
+    }
+}
