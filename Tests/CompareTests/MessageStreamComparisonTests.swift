@@ -193,4 +193,43 @@ import Testing
         let own = try #require(h.store.allDivergences.first { $0.source == .stream })
         #expect(own.sequence == 2 && own.primaryValue == 2 && own.shadowValue == 5)
     }
+
+    /// Under continuous traffic (never a quiet spell, events without acks, as in a busy game
+    /// or a benchmark) the comparator still compares every few events, at moments when every
+    /// session got as many messages from each side: each event's broadcast is then judged
+    /// whole, and a side that sends its broadcast later (here the shadow, 21 ms after the
+    /// primary, while the next events keep coming) never shifts one session's messages
+    /// against the other's. (Comparing only at the longest delay, whatever was received by
+    /// then, cut a broadcast in two: the rest of it paired with the next event's messages in
+    /// every later checkpoint, each a false divergence.)
+    @Test func continuousTrafficIsComparedBetweenBroadcastsAndNeverShiftsTheStreams() async throws {
+        var configuration = ComparatorConfiguration(reconciliationInterval: nil)
+        configuration.minCheckpointInterval = .milliseconds(50)
+        let h = Harness(configuration: configuration)
+        let sessions = ["a", "b", "c"]
+        for k in 1...120 {  // one event every 30 ms for 3.6 s: never a 150 ms quiet spell
+            await h.send(.mirrored(h.event(Int64(k), "update_score",
+                ["player_id": 1, "score_type": "primary", "value": .int(k)], session: "a", role: "phone")))
+            h.primary.change(set("/player1/primary_score", .int(k)))
+            h.shadow.change(set("/player1/primary_score", .int(k)))
+            h.clock.advance(by: .milliseconds(5))
+            for session in sessions {
+                await h.send(output(.primary, session, "game_state_update", h.primary.document))
+            }
+            h.clock.advance(by: .milliseconds(16))
+            for session in sessions {
+                await h.send(output(.shadow, session, "game_state_update", h.shadow.document))
+            }
+            h.clock.advance(by: .milliseconds(9))
+        }
+        await h.settle()
+
+        let comparisons = h.store.allComparisons
+        #expect(h.store.allDivergences.isEmpty)
+        #expect(comparisons.allSatisfy { $0.outcome == .clean && !$0.resynced })
+        // Every event compared, in ranges of a few events (not one range per 2 s).
+        #expect(comparisons.last?.lastSequence == 120)
+        #expect(comparisons.count >= 20)
+        #expect(h.shadow.loads.isEmpty)
+    }
 }

@@ -5,7 +5,11 @@ import JSONValue
 public struct ComparatorConfiguration: Sendable {
     /// Events closer together than this are compared as one range; a
     /// checkpoint whose events cannot all be seen processed by both sides
-    /// happens once no traffic was seen for this long. Default 150 ms.
+    /// happens once no traffic was seen for this long or, under continuous
+    /// traffic, once its oldest event is this old, at a moment when no ack is
+    /// owed and every session got as many messages from each side (a
+    /// checkpoint finding differences while its newest event is younger than
+    /// this is put off, see ``maxDeferrals``). Default 150 ms.
     public var settleWindow: Duration
     /// Under continuous traffic, the oldest waiting event is compared at the
     /// latest this long after it arrived. Default 2 s.
@@ -14,8 +18,9 @@ public struct ComparatorConfiguration: Sendable {
     /// (drift that no event explains); `nil`: never. Default 60 s.
     public var reconciliationInterval: Duration?
     /// How many times a checkpoint with unexpected differences is put off
-    /// because newer events arrived while the states were read (the
-    /// difference may be theirs). Default 3.
+    /// because newer events arrived while the states were read, or its newest
+    /// event may not have reached both sides yet (the difference may be
+    /// theirs). Default 3.
     public var maxDeferrals: Int
     /// Inputs that may wait for the comparator before new ones are dropped
     /// (a dropped event is treated as a gap). Default 65,536.

@@ -493,12 +493,18 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         // (an ack asked for, or messages the other side already sent): a slow side (the legacy
         // on a busy Pi, a shadow catching up) is waited for, up to the longest delay.
         let owing = !balanced || pending.contains { $0.event.expectsAck && !($0.primaryDone && $0.shadowDone) }
+        // Under continuous traffic there is no quiet spell, and events without an ack are never
+        // seen answered: once the oldest event has had the settle window to reach both sides, a
+        // moment when no ack is owed and every session got as many messages from each side is a
+        // clean cut between events' messages (a cut elsewhere would split a broadcast across two
+        // checkpoints). A side may still be applying the newest events: see the deferral.
+        let ripe = !owing && now >= first.arrivedAt.advanced(by: configuration.settleWindow)
         if let interval = configuration.minCheckpointInterval, let last = lastCheckpointAt,
             now < last.advanced(by: interval), !overdue
         {
             return  // under heavy traffic, events are compared in ranges at most this often
         }
-        if (answered && balanced) || (settled && !owing) || overdue {
+        if (answered && balanced) || ripe || overdue {  // (a quiet spell with nothing owed is ripe)
             lastCheckpointAt = now
             await checkpoint(at: now, allowDeferral: !overdue)
         }
@@ -539,6 +545,11 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         // Whether the primary's state read holds exactly the events up to `last` (nothing newer
         // was sent to it meanwhile): only then may it be written into the shadow behind `last`.
         let quietAtRead = isQuiet(after: last)
+        // Whether a side may still be applying the newest event (taken under continuous traffic
+        // before the settle window passed after it, and not seen answered by both).
+        let newestIsRecent = batch.last.map {
+            !($0.primaryDone && $0.shadowDone) && now < $0.arrivedAt.advanced(by: configuration.settleWindow)
+        } ?? false
 
         let primary = firstPrimary
         let recent = recentDivergences(at: now)
@@ -546,11 +557,11 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
             primary: primary, shadow: shadow, events: events, fallbackSequence: last, streams: streamBatch,
             acks: ackBatch, recent: recent.rows)
         judgement.ignoredCount += ignored
-        if judgement.unexpectedCount > 0, allowDeferral, !quietAtRead,
+        if judgement.unexpectedCount > 0, allowDeferral, !quietAtRead || newestIsRecent,
             deferrals < configuration.maxDeferrals
         {
-            // A newer event may have reached one side before the read: judge
-            // again with it, as a range.
+            // A newer event may have reached one side before the read, or the newest one only
+            // one side yet: judge again later, with the newer events, as a range.
             deferrals += 1
             restorePending(batch)
             for (session, earlier) in streamBatch { streams[session, default: SessionStreams()].prepend(earlier) }
@@ -626,7 +637,10 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
     ) async {
         guard let need = resyncNeed else { return }
         let last = events.last?.sequence ?? lastSequence
-        if allowDeferral, !isQuiet(after: last), deferrals < configuration.maxDeferrals {
+        // (A side's messages still on their way would land in the next stretch, unpaired: wait
+        // for them too.)
+        let balanced = streams.values.allSatisfy(\.isBalanced)
+        if allowDeferral, !isQuiet(after: last) || !balanced, deferrals < configuration.maxDeferrals {
             deferrals += 1
             restorePending(batch)
             return
