@@ -11,9 +11,22 @@ import JSONValue
 public struct EventEffects: Sendable {
     /// Event name → path templates.
     public let templates: [String: [String]]
+    /// The same, each template without a `{key}` parsed once (a checkpoint may ask about
+    /// every difference of every session's messages).
+    private let parsed: [String: [Template]]
+
+    private enum Template: Sendable {
+        /// No `{key}`: its pattern (nil when the template is not one: never matches).
+        case fixed(PathPattern?)
+        /// Parsed per event, once its payload's members are substituted.
+        case withKeys(String)
+    }
 
     public init(_ templates: [String: [String]]) {
         self.templates = templates
+        self.parsed = templates.mapValues { list in
+            list.map { $0.utf8.contains(UInt8(ascii: "{")) ? .withKeys($0) : .fixed(try? PathPattern($0)) }
+        }
     }
 
     /// No knowledge: ranges are blamed as ranges.
@@ -21,11 +34,14 @@ public struct EventEffects: Sendable {
 
     /// Whether `event` can write `path`; `nil` when the event is not described.
     public func mayWrite(_ path: JSONPointer, event: MirroredEvent) -> Bool? {
-        guard let list = templates[event.name] else { return nil }
+        guard let list = parsed[event.name] else { return nil }
         for template in list {
-            let text = Self.substitute(template, payload: event.payload)
-            guard let pattern = try? PathPattern(text) else { continue }
-            if pattern.covers(path) { return true }
+            let pattern: PathPattern?
+            switch template {
+            case .fixed(let fixed): pattern = fixed
+            case .withKeys(let text): pattern = try? PathPattern(Self.substitute(text, payload: event.payload))
+            }
+            if let pattern, pattern.covers(path) { return true }
         }
         return false
     }
