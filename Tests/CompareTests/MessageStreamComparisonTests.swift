@@ -232,4 +232,28 @@ import Testing
         #expect(comparisons.count >= 20)
         #expect(h.shadow.loads.isEmpty)
     }
+
+    /// A resync drops the messages of its stretch only once every session got as many from
+    /// each side: a message still on its way from one side would otherwise land in the next
+    /// stretch without its pair, and be judged against the next event's.
+    @Test func aResyncWaitsForTheSidesMessagesToBalanceBeforeDroppingThem() async throws {
+        let h = Harness()
+        // The primary told session "a" something; the shadow's copy is still on its way when
+        // a gap calls for a resync.
+        await h.send(output(.primary, "a", "game_state_update", h.primary.document))
+        await h.send(.gap(MirrorGap(fromSequence: 1, toSequence: 1, count: 1, time: epoch)))
+        await h.settle()
+        #expect(h.shadow.loads.isEmpty, "the resync waits for the shadow's message")
+        await h.send(output(.shadow, "a", "game_state_update", h.shadow.document))
+        await h.settle()
+        #expect(h.shadow.loads.count == 1)
+
+        // Then the next event's messages pair with each other, and it is compared clean.
+        await h.play(h.event(2, "increment_cp", ["player_id": 1, "action": "add"]), primary: set("/player1/cp", 2),
+                     broadcastTo: ["a"])
+        await h.settle(ComparatorConfiguration().maxCheckpointDelay)
+        #expect(h.store.allDivergences.isEmpty)
+        #expect(h.store.allComparisons.map(\.kind) == [.resync, .event])
+        #expect(h.store.allComparisons.last?.outcome == .clean)
+    }
 }
