@@ -82,12 +82,16 @@ extension RulesEvaluator {
     ///    are `reordered`; the rest are `missing` (primary only) or `extra` (shadow only);
     /// 4. aligned and reordered pairs have their payloads compared under these rules
     ///    (paths relative to the payload; a `game_state_update` payload is the state).
+    ///
+    /// `memo` (for the same evaluator and context only) lets the comparisons of several
+    /// sessions' streams share their payloads' results: a broadcast is diffed once.
     public func compareStreams(
         primary: [StreamMessage],
         shadow: [StreamMessage],
         context: EventContext? = nil,
         maxTableCells: Int = 65_536,
-        lookahead: Int = 32
+        lookahead: Int = 32,
+        memo: PayloadMemo? = nil
     ) -> StreamComparison {
         var pairs: [(Int, Int)] = []
         let n = primary.count, m = shadow.count
@@ -115,7 +119,11 @@ extension RulesEvaluator {
         func comparePair(_ i: Int, _ j: Int, reordered: Bool) {
             primaryUsed[i] = true
             shadowUsed[j] = true
-            let payload = comparePayloads(primary[i].payload, shadow[j].payload, context: context)
+            let payload = memo.map { memo in
+                memo.compare(primary[i].payload, shadow[j].payload) {
+                    comparePayloads(primary[i].payload, shadow[j].payload, context: context)
+                }
+            } ?? comparePayloads(primary[i].payload, shadow[j].payload, context: context)
             result.acceptedCount += payload.acceptedCount
             result.ignoredCount += payload.ignoredCount
             result.toleratedCount += payload.toleratedCount

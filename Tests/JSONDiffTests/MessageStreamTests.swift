@@ -74,4 +74,41 @@ import Testing
             #expect(result.differences.count == 2)
         }
     }
+
+    /// With a memo, sessions that received the same payloads (the same values, as a broadcast
+    /// gives them) share one comparison and one adoption per pair; the results are those of
+    /// the work done afresh, and equal contents built apart are simply worked out again.
+    @Test func aMemoSharesTheWorkOfTheSamePayloadsAndNothingElse() {
+        let primaryState = gameState(p1Primary: 12, p1Roll: 5)
+        let shadowState = gameState(start: 1_754_000_000.5, p1Primary: 13, p1Roll: 2)  // drift, a score, dice
+        let primary = [StreamMessage("game_state_update", primaryState), StreamMessage("round_update", ["round": 2])]
+        let shadow = [StreamMessage("game_state_update", shadowState), StreamMessage("round_update", ["round": 2])]
+        let fresh = evaluator.compareStreams(primary: primary, shadow: shadow)
+        #expect(!fresh.isClean)
+
+        let memo = PayloadMemo()
+        let first = evaluator.compareStreams(primary: primary, shadow: shadow, memo: memo)
+        #expect(memo.hits == 0)
+        let second = evaluator.compareStreams(primary: primary, shadow: shadow, memo: memo)
+        #expect(memo.hits == 2)
+        #expect(first == fresh && second == fresh)
+
+        // The same contents, built apart: no hit, the same result.
+        let rebuilt = [StreamMessage("game_state_update", gameState(start: 1_754_000_000.5, p1Primary: 13, p1Roll: 2)),
+                       StreamMessage("round_update", ["round": 2])]
+        #expect(evaluator.compareStreams(primary: primary, shadow: rebuilt, memo: memo) == fresh)
+        // Other contents never hit.
+        let other = [StreamMessage("game_state_update", gameState(p1Primary: 14)), StreamMessage("round_update", ["round": 3])]
+        #expect(evaluator.compareStreams(primary: primary, shadow: other, memo: memo)
+            == evaluator.compareStreams(primary: primary, shadow: other))
+
+        // Adoption: the same as adopting afresh, worked out once for the same pair.
+        var expected = shadowState
+        evaluator.adopt(from: primaryState, into: &expected)
+        let adoptions = PayloadMemo()
+        #expect(adoptions.adopting(from: primaryState, into: shadowState, evaluator: evaluator) == expected)
+        #expect(adoptions.adopting(from: primaryState, into: shadowState, evaluator: evaluator) == expected)
+        #expect(adoptions.hits == 1)
+        #expect(expected.value(at: JSONPointer("/player1/deployment_roll")!) == 5)
+    }
 }

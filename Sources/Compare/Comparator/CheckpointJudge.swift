@@ -221,10 +221,13 @@ struct CheckpointJudge {
             sessionsByKey[key, default: []].append(entry.sessionID ?? "?")
         }
 
+        // A broadcast is the same payload for every session: adopted into and compared once.
+        let adoptions = PayloadMemo()
+        let comparisons = (0..<max(events.count, 1)).map { _ in PayloadMemo() }
         for (session, original) in streams.sorted(by: { $0.key < $1.key }) {
             guard !original.primary.isEmpty || !original.shadow.isEmpty else { continue }
-            let buffers = adoptingIntoMessages(original)
-            let comparison = bestStreamComparison(buffers, events: events)
+            let buffers = adoptingIntoMessages(original, memo: adoptions)
+            let comparison = bestStreamComparison(buffers, events: events, memos: comparisons)
             judgement.cleanCount += comparison.matchedCount
             judgement.acceptedCount += comparison.acceptedCount
             judgement.ignoredCount += comparison.ignoredCount
@@ -276,7 +279,7 @@ struct CheckpointJudge {
     /// The shadow's messages with the primary's adopted values (its dice):
     /// the k-th message of a name on one side takes them from the k-th of
     /// that name on the other, as a state would.
-    private func adoptingIntoMessages(_ buffers: SessionStreams) -> SessionStreams {
+    private func adoptingIntoMessages(_ buffers: SessionStreams, memo: PayloadMemo) -> SessionStreams {
         guard !evaluator.rules.adopt.isEmpty else { return buffers }
         var result = buffers
         var primaryByName: [String: [JSONValue?]] = [:]
@@ -287,10 +290,9 @@ struct CheckpointJudge {
             let k = seen[name, default: 0]
             seen[name] = k + 1
             guard let candidates = primaryByName[name], k < candidates.count, let source = candidates[k],
-                var payload = result.shadow[i].payload
+                let payload = result.shadow[i].payload
             else { continue }
-            evaluator.adopt(from: source, into: &payload)
-            result.shadow[i].payload = payload
+            result.shadow[i].payload = memo.adopting(from: source, into: payload, evaluator: evaluator)
         }
         return result
     }
@@ -298,13 +300,18 @@ struct CheckpointJudge {
     /// The comparison of one session's messages under the context of the
     /// compared event; for a range, the event whose context leaves the fewest
     /// unexpected differences (the first on a tie).
-    private func bestStreamComparison(_ buffers: SessionStreams, events: [MirroredEvent]) -> StreamComparison {
+    /// (`memos`: one per event, or one when there is none, shared by the sessions.)
+    private func bestStreamComparison(_ buffers: SessionStreams, events: [MirroredEvent], memos: [PayloadMemo])
+        -> StreamComparison
+    {
         guard events.count > 1 else {
-            return evaluator.compareStreams(primary: buffers.primary, shadow: buffers.shadow, context: events.first?.context)
+            return evaluator.compareStreams(
+                primary: buffers.primary, shadow: buffers.shadow, context: events.first?.context, memo: memos[0])
         }
         var best: StreamComparison?
-        for event in events {
-            let c = evaluator.compareStreams(primary: buffers.primary, shadow: buffers.shadow, context: event.context)
+        for (event, memo) in zip(events, memos) {
+            let c = evaluator.compareStreams(
+                primary: buffers.primary, shadow: buffers.shadow, context: event.context, memo: memo)
             if best == nil || c.differences.count < best!.differences.count { best = c }
             if c.differences.isEmpty { break }
         }
