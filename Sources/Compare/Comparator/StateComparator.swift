@@ -486,9 +486,15 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
             }
             return
         }
+        let overdue = now >= first.arrivedAt.advanced(by: configuration.maxCheckpointDelay)
+        if let interval = configuration.minCheckpointInterval, let last = lastCheckpointAt,
+            now < last.advanced(by: interval), !overdue
+        {
+            return  // under heavy traffic, events are compared in ranges at most this often
+        }
+        // (After that test: this runs for every input, a broadcast's hundreds of messages too.)
         let answered = pending.allSatisfy { $0.primaryDone && $0.shadowDone }
         let balanced = streams.values.allSatisfy(\.isBalanced)
-        let overdue = now >= first.arrivedAt.advanced(by: configuration.maxCheckpointDelay)
         // A quiet spell alone is not enough while a side still owes an answer it will give
         // (an ack asked for, or messages the other side already sent): a slow side (the legacy
         // on a busy Pi, a shadow catching up) is waited for, up to the longest delay.
@@ -499,11 +505,6 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
         // clean cut between events' messages (a cut elsewhere would split a broadcast across two
         // checkpoints). A side may still be applying the newest events: see the deferral.
         let ripe = !owing && now >= first.arrivedAt.advanced(by: configuration.settleWindow)
-        if let interval = configuration.minCheckpointInterval, let last = lastCheckpointAt,
-            now < last.advanced(by: interval), !overdue
-        {
-            return  // under heavy traffic, events are compared in ranges at most this often
-        }
         if (answered && balanced) || ripe || overdue {  // (a quiet spell with nothing owed is ripe)
             lastCheckpointAt = now
             await checkpoint(at: now, allowDeferral: !overdue)
