@@ -29,6 +29,12 @@ final class ProxySession: EngineIOSessionHandler {
         var unsequencedAcks: [Int: SocketIOPacket] = [:]
         /// Mirror copies (and their sequences) waiting for the shadow leg's first connect.
         var pending: [(packet: SocketIOPacket, sequence: Int64)] = []
+
+        /// Drops the waiting copies (the leg will not get them); returns their sequences.
+        mutating func dropPending() -> [Int64] {
+            defer { pending = [] }
+            return pending.map(\.sequence)
+        }
     }
 
     struct State: Sendable {
@@ -212,11 +218,7 @@ final class ProxySession: EngineIOSessionHandler {
             await group.next()
             group.cancelAll()
         }
-        let unsent = state.withLock { state -> [Int64] in
-            let shadow = state.primary.other
-            defer { state[shadow].pending = [] }
-            return state[shadow].pending.map(\.sequence)
-        }
+        let unsent = state.withLock { state in state[state.primary.other].dropPending() }
         proxy.shadowCopiesLost(unsent, session: id)
         await closeLegs()
     }
@@ -432,9 +434,8 @@ final class ProxySession: EngineIOSessionHandler {
         case .refused(let data):
             let (role, answer, unsent) = state.withLock { state -> (UpstreamRole, Bool, [Int64]) in
                 state[upstream].phase = .down
-                defer { state[upstream].pending = [] }
                 let role: UpstreamRole = upstream == state.primary ? .primary : .shadow
-                return (role, role == .primary && !state.clientConnected, state[upstream].pending.map(\.sequence))
+                return (role, role == .primary && !state.clientConnected, state[upstream].dropPending())
             }
             proxy.shadowCopiesLost(unsent, session: id)
             checkAckWaiter()
@@ -484,8 +485,7 @@ final class ProxySession: EngineIOSessionHandler {
         let (role, unsent) = state.withLock { state in
             state[upstream].phase = .down
             _ = state[upstream].acks.reset()
-            defer { state[upstream].pending = [] }
-            return (upstream == state.primary ? UpstreamRole.primary : .shadow, state[upstream].pending.map(\.sequence))
+            return (upstream == state.primary ? UpstreamRole.primary : .shadow, state[upstream].dropPending())
         }
         proxy.shadowCopiesLost(unsent, session: id)
         checkAckWaiter()
