@@ -120,6 +120,11 @@ public enum EngineIOCodec {
         return kind
     }
 
+    /// The type digit of `kind` as a byte (`"4"` for `message`): what precedes a text packet.
+    public static func typeByte(_ kind: EngineIOPacket.Kind) -> UInt8 {
+        UInt8(ascii: "0") + kind.rawValue
+    }
+
     static func typeDigit(_ kind: EngineIOPacket.Kind) -> String {
         switch kind {
         case .open: "0"

@@ -32,9 +32,17 @@ struct WebSocketWireFrame: Hashable, Sendable {
         }
     }
 
-    /// The frame of one Engine.IO packet (``EngineIOCodec/encodeWebSocket(_:)``).
+    /// The frame of one Engine.IO packet (``EngineIOCodec/encodeWebSocket(_:)``), written
+    /// straight into the frame's buffer (no `<digit><text>` string built first).
     init(_ packet: EngineIOPacket) {
-        self.init(EngineIOCodec.encodeWebSocket(packet))
+        switch packet.payload {
+        case .binary(let bytes):
+            self.init(binary: bytes)
+        case .text(let text):
+            self.init(isText: true, payloadLength: 1 + text.utf8.count) { buffer in
+                buffer.writeInteger(EngineIOCodec.typeByte(packet.kind)) + buffer.writeString(text)
+            }
+        }
     }
 
     private init(isText: Bool, payloadLength: Int, payload: (inout ByteBuffer) -> Int) {

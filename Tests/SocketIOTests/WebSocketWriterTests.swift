@@ -113,6 +113,23 @@ import Testing
         }
     }
 
+    /// A packet's frame carries exactly what ``EngineIOCodec/encodeWebSocket(_:)`` gives, for
+    /// every kind of packet.
+    @Test func aPacketsFrameIsItsWebSocketEncoding() {
+        var packets = EngineIOPacket.Kind.allCases.map { EngineIOPacket(kind: $0, payload: .text("")) }
+        packets += [.message(#"2["é ✓ \u{1F600}"]"#), .pong("probe"), .binaryMessage([0, 1, 255])]
+        for packet in packets {
+            let frame = WebSocketWireFrame(packet)
+            switch EngineIOCodec.encodeWebSocket(packet) {
+            case .text(let text):
+                #expect(frame.isText && frame.payload == ByteBuffer(string: text), "\(packet)")
+                #expect(frame.bytes == WebSocketWireFrame(text: text).bytes)
+            case .binary(let bytes):
+                #expect(!frame.isText && frame.payload == ByteBuffer(bytes: bytes), "\(packet)")
+            }
+        }
+    }
+
     /// With a frame encoder in the pipeline, a session's packets go below it as whole frames:
     /// one buffer a frame, a broadcast's shared by its recipients, and the encoder still
     /// takes what the rest of the pipeline writes (a close frame) in order after them.
