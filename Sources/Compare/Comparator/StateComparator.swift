@@ -479,8 +479,8 @@ public actor StateComparator<C: Clock> where C.Duration == Duration {
 
     private func checkpointIfDue(at now: C.Instant) async {
         guard !checkpointRunning else { return }
-        let settled = lastActivity.map { now >= $0.advanced(by: configuration.settleWindow) } ?? true
         guard let first = pending.first else {
+            let settled = lastActivity.map { now >= $0.advanced(by: configuration.settleWindow) } ?? true
             if resyncNeed != nil, settled, resyncRetryAt.map({ now >= $0 }) ?? true {
                 await resyncOnly(events: [], at: now, allowDeferral: true)
             }
