@@ -24,14 +24,6 @@ struct WebSocketWireFrame: Hashable, Sendable {
         self.init(isText: false, payloadLength: binary.count) { $0.writeBytes(binary) }
     }
 
-    /// The frame of one Engine.IO WebSocket message.
-    init(_ content: WebSocketContent) {
-        switch content {
-        case .text(let text): self.init(text: text)
-        case .binary(let bytes): self.init(binary: bytes)
-        }
-    }
-
     /// The frame of one Engine.IO packet (``EngineIOCodec/encodeWebSocket(_:)``), written
     /// straight into the frame's buffer (no `<digit><text>` string built first).
     init(_ packet: EngineIOPacket) {
