@@ -238,9 +238,13 @@ enum RelayPipeline {
         let frameSize = max(configuration.maxPayload, 1 << 14)
         let maxPayload = configuration.maxPayload
         let connectTimeout = TimeAmount(configuration.connectTimeout)
-        return try await ClientBootstrap(group: group)
+        var bootstrap = ClientBootstrap(group: group)
             .connectTimeout(connectTimeout)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+        if let size = configuration.sendBufferSize {
+            bootstrap = bootstrap.channelOption(ChannelOptions.socketOption(.so_sndbuf), value: SocketOptionValue(size))
+        }
+        return try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: frameSize, automaticErrorHandling: true) {

@@ -49,6 +49,12 @@ extension SocketIOClient {
         /// Text EVENT packets decoded once for every client sharing the cache: a relay whose
         /// clients each receive the same broadcast parses it once. Default nil: each decodes.
         public var eventCache: SocketIOEventCache? = nil
+        /// The socket's send buffer (`SO_SNDBUF`, which Linux doubles and caps at
+        /// `net.core.wmem_max`) for ``SocketIORelayClient``: fixed instead of grown by the
+        /// kernel up to megabytes, it bounds what a connection to a server that stopped
+        /// reading holds before ``SocketIORelayClient/sendUnlessBackedUp(_:)`` says no.
+        /// Default nil: the kernel's.
+        public var sendBufferSize: Int? = nil
 
         public init(
             url: String,

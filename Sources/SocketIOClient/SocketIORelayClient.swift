@@ -131,6 +131,21 @@ public final class SocketIORelayClient: Sendable {
     /// packets sent from one thread leave in order.
     public func send(_ packet: SocketIOPacket) throws(SocketIOClientError) {
         guard let channel = state.withLock({ $0.link })?.connectedChannel() else { throw .notConnected }
+        write(packet, to: channel)
+    }
+
+    /// Like ``send(_:)``, unless the connection already holds more than its write buffer's
+    /// high-water mark unwritten (the server stopped reading and the kernel's buffers are
+    /// full): then nothing is written and the answer is false. A relay that must not grow
+    /// without bound for a server that does not read (a mirror) sends with this.
+    public func sendUnlessBackedUp(_ packet: SocketIOPacket) throws(SocketIOClientError) -> Bool {
+        guard let channel = state.withLock({ $0.link })?.connectedChannel() else { throw .notConnected }
+        guard channel.isWritable else { return false }
+        write(packet, to: channel)
+        return true
+    }
+
+    private func write(_ packet: SocketIOPacket, to channel: any Channel) {
         let frames = SocketIOCodec.encode(packet).map {
             RelayFrames.frame(EngineIOPacket(kind: .message, payload: $0), allocator: channel.allocator)
         }

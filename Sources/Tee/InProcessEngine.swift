@@ -85,6 +85,11 @@ struct EmbeddedLeg: UpstreamLeg {
         return true
     }
 
+    /// The engine takes every copy (it is in the process: nothing to pile up in a connection).
+    func sendCopy(_ packet: SocketIOPacket) async -> Bool {
+        await send(packet)
+    }
+
     func close() async {
         box.close()
     }

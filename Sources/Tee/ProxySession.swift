@@ -500,7 +500,7 @@ final class ProxySession: EngineIOSessionHandler {
 
     /// Delivers one mirrored event to this session's shadow leg.
     func deliverMirror(_ packet: SocketIOPacket, sequence: Int64) async -> MirrorDelivery {
-        enum Step { case buffered, lost, send(any UpstreamLeg, SocketIOPacket) }
+        enum Step { case buffered, lost, send(any UpstreamLeg, SocketIOPacket, UpstreamID) }
         let step = state.withLock { state -> Step in
             let shadow = state.primary.other
             switch state[shadow].phase {
@@ -518,13 +518,20 @@ final class ProxySession: EngineIOSessionHandler {
                 } else {
                     state.lastUnackedEvent = ContinuousClock.now
                 }
-                return .send(leg, wire)
+                return .send(leg, wire, shadow)
             }
         }
         switch step {
         case .buffered: return .buffered
         case .lost: return .lost
-        case .send(let leg, let wire): return await leg.send(wire) ? .sent : .lost
+        case .send(let leg, let wire, let shadow):
+            if await leg.sendCopy(wire) { return .sent }
+            // Not taken (the leg went down, or its connection is backed up): no answer will come.
+            if let legID = wire.id {
+                state.withLock { state in _ = state[shadow].acks.inboundEntry(legID: legID) }
+                checkAckWaiter()
+            }
+            return .lost
         }
     }
 

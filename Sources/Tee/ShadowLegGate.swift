@@ -134,6 +134,10 @@ struct GatedLeg: UpstreamLeg {
         await inner.send(packet)
     }
 
+    func sendCopy(_ packet: SocketIOPacket) async -> Bool {
+        await inner.sendCopy(packet)
+    }
+
     func close() async {
         gate.cancel()
         await inner.close()

@@ -264,7 +264,8 @@ public final class TeeProxy: Service, Sendable {
         metrics.healthy(upstream).record(health.isHealthy ? 1 : 0)
         guard upstream == primary.other else { return }
         observer.shadowHealthChanged(healthy: health.isHealthy, reason: health.reason ?? health.name)
-        // Copies sent since the shadow's last sign of life may never have been processed: a gap.
+        // Unreachable: copies sent since the shadow's last sign of life may never have been
+        // processed, a gap. (Unresponsive but connected: they wait in its connections.)
         if case .degraded = health, let confirmed = monitor(upstream).confirmedSequence {
             let upcoming = mirrorQueue.upcomingSequence
             if confirmed < upcoming {
@@ -290,11 +291,11 @@ public final class TeeProxy: Service, Sendable {
                 session.mirrorFlushed()
             case .control(.openLeg(let gate)):
                 // A client connected after everything before was delivered: its shadow leg
-                // connects now, and gets everything newer (a degraded shadow is not waited for).
+                // connects now, and gets everything newer (a failing shadow is not waited for).
                 gate.open()
                 // Bounded short: the mirror must not stall behind one slow connect (the
                 // primary's clients never wait for it, but the shadow would fall behind).
-                if case .degraded = monitor(primary.other).health {} else {
+                if !monitor(primary.other).health.isFailing {
                     await gate.waitUntilSettled(timeout: min(configuration.legConnectTimeout, .milliseconds(250)))
                 }
             case .control(.shadowWrite(let request)):
@@ -303,8 +304,10 @@ public final class TeeProxy: Service, Sendable {
             case .control(.packet):
                 break
             case .event(let sequence, .packet(let session, let packet)):
-                // A degraded shadow (unreachable, hung, talking garbage) gets nothing: the copy is
-                // counted as lost instead of piling up in a leg that cannot deliver it.
+                // An unreachable shadow (connection lost or refused, talking garbage) gets
+                // nothing: the copy is counted as lost instead of piling up in a leg that cannot
+                // deliver it. An unresponsive one (slow, hung) still gets it, as long as its
+                // leg's connection takes it (see ProxySession.deliverMirror).
                 let delivery: ProxySession.MirrorDelivery
                 if case .degraded = monitor(session.shadowUpstream).health {
                     delivery = .lost

@@ -40,6 +40,10 @@ protocol UpstreamLeg: Sendable {
     func run(_ reporter: LegReporter) async
     /// Queues a packet; false (nothing queued) when the leg is not connected. Never waits on the network.
     func send(_ packet: SocketIOPacket) async -> Bool
+    /// Queues a mirror copy as ``send(_:)`` does; also false (nothing queued) when the leg
+    /// holds more than it may unsent (an upstream that stopped reading): a shadow that is
+    /// hung takes what its connection holds, and the rest is lost, not piled up here.
+    func sendCopy(_ packet: SocketIOPacket) async -> Bool
     /// Disconnects (Socket.IO DISCONNECT when connected); ``run(_:)`` then returns.
     func close() async
 }
@@ -82,6 +86,9 @@ struct SocketLeg: UpstreamLeg {
             url: url, transport: .websocket, auth: auth, reconnect: reconnect, connectTimeout: connectTimeout,
             bufferWhileDisconnected: false, rawPackets: true)
         configuration.eventCache = eventCache
+        // What a leg to a server that stopped reading may hold (it may be the shadow's leg):
+        // this in the kernel, NIO's 64 KiB high-water mark in the proxy; then copies are lost.
+        configuration.sendBufferSize = Self.sendBufferSize
         if SocketIORelayClient.supports(url: url) {
             client = .relay(SocketIORelayClient(configuration: configuration, logger: logger))
         } else {
@@ -92,6 +99,10 @@ struct SocketLeg: UpstreamLeg {
                 }, box)
         }
     }
+
+    /// `SO_SNDBUF` of a leg's socket: far more than a client's events need, a few hundred KiB
+    /// per session at most for a hung shadow (Linux doubles it, capped by `net.core.wmem_max`).
+    static let sendBufferSize = 256 * 1024
 
     func run(_ reporter: LegReporter) async {
         let reason: String
@@ -131,6 +142,18 @@ struct SocketLeg: UpstreamLeg {
             case .general(let general, _): try await general.send(packet)
             }
             return true
+        } catch {
+            return false
+        }
+    }
+
+    /// A relay leg writes unless its connection is over its high-water mark (NIO's default,
+    /// 64 KiB, above what the socket's buffers already hold); the TLS client's send takes
+    /// what its connection takes.
+    func sendCopy(_ packet: SocketIOPacket) async -> Bool {
+        guard case .relay(let relay) = client else { return await send(packet) }
+        do {
+            return try relay.sendUnlessBackedUp(packet)
         } catch {
             return false
         }

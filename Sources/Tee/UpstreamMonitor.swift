@@ -15,19 +15,36 @@ final class UpstreamMonitor: Sendable {
     enum Health: Sendable, Equatable {
         case unknown
         case healthy
+        /// Connected, but its probes time out (slow or hung): what is written to it waits in
+        /// its connections and is processed if it recovers.
+        case unresponsive(String)
+        /// Unreachable: its connection was lost or refused, or it cannot be asked.
         case degraded(String)
 
         var isHealthy: Bool { self == .healthy }
+        /// Unresponsive or degraded.
+        var isFailing: Bool { reason != nil }
+        /// Status and readiness show both failing kinds as `degraded` (the reason tells them apart).
         var name: String {
             switch self {
             case .unknown: "unknown"
             case .healthy: "healthy"
-            case .degraded: "degraded"
+            case .unresponsive, .degraded: "degraded"
             }
         }
         var reason: String? {
-            if case .degraded(let reason) = self { return reason }
-            return nil
+            switch self {
+            case .unknown, .healthy: nil
+            case .unresponsive(let reason): reason + " (connected: mirror copies still go to its connections)"
+            case .degraded(let reason): reason
+            }
+        }
+        /// Whether its health changed in a way that matters: healthy or not, reachable or not.
+        func differs(from other: Health) -> Bool {
+            switch (self, other) {
+            case (.healthy, .healthy), (.unresponsive, .unresponsive), (.degraded, .degraded): false
+            default: true
+            }
         }
     }
 
@@ -154,7 +171,8 @@ final class UpstreamMonitor: Sendable {
     }
 
     /// Probes every `probeInterval`. A probe that times out twice in a row makes the upstream
-    /// degraded (a busy machine may miss one deadline); a refused or lost connection at once.
+    /// unresponsive (a busy machine may miss one deadline); a refused or lost connection makes
+    /// it degraded at once.
     /// Failures while the first connection is still being made (within two probe timeouts of
     /// the start) leave the health `unknown`.
     private func probeLoop() async {
@@ -174,7 +192,7 @@ final class UpstreamMonitor: Sendable {
                 let starting = health == .unknown && clock.now < startupGrace
                 if error is Timeout {
                     timeouts += 1
-                    if timeouts >= 2, !starting { await setHealth(.degraded(String(describing: error))) }
+                    if timeouts >= 2, !starting { await setHealth(.unresponsive(String(describing: error))) }
                 } else if !starting {
                     await setHealth(.degraded(String(describing: error)))
                 }
@@ -189,13 +207,14 @@ final class UpstreamMonitor: Sendable {
     private func setHealth(_ health: Health) async {
         let changed = state.withLock { state -> Bool in
             defer { state.health = health }
-            return state.health.isHealthy != health.isHealthy || state.health == .unknown
+            return health.differs(from: state.health)
         }
         guard changed else { return }
         if health.isHealthy {
             logger.info("Upstream healthy")
         } else {
-            logger.info("Upstream degraded", metadata: ["statetee.reason": .string(health.reason ?? "")])
+            let kind = if case .unresponsive = health { "unresponsive" } else { "degraded" }
+            logger.info("Upstream \(kind)", metadata: ["statetee.reason": .string(health.reason ?? "")])
         }
         await onHealthChange(upstream, health)
     }

@@ -5,7 +5,8 @@
 
 The script is a JSON list of steps, run in order once connected:
 
-- ``{"emit": name, "args": [...]}``: emit without an ack (phone events).
+- ``{"emit": name, "args": [...]}``: emit without an ack (phone events);
+  ``{"emit": name, "binary": n}`` emits n zero bytes (one binary attachment).
 - ``{"call": name, "args": [...]}``: emit with an ack and wait for it (Pi events);
   in an ordered legacy the ack follows every broadcast the event caused, so a
   ``call`` is also a barrier.
@@ -107,7 +108,8 @@ def main() -> int:
         for step in steps:
             if "emit" in step:
                 connected.wait(args.connect_timeout)
-                sio.emit(step["emit"], tuple(step.get("args", [])))
+                payload = (bytes(step["binary"]),) if "binary" in step else tuple(step.get("args", []))
+                sio.emit(step["emit"], payload)
                 stats["sent"] += 1
             elif "call" in step:
                 connected.wait(args.connect_timeout)
