@@ -20,7 +20,8 @@ public func poll<Result: Sendable>(
 /// Reads `read` every `interval` until `done` holds for a read or `timeout` passed, and
 /// returns the last read either way (the caller's expectations then say what is wrong). For
 /// the same facts as ``poll(_:timeout:every:_:)``: another process's state, which announces
-/// nothing.
+/// nothing. A read that throws (a server too busy to answer in time on a loaded machine) is
+/// tried again until `timeout`, then its error is thrown.
 public func pollUntil<Value: Sendable>(
     timeout: Duration = .seconds(5),
     every interval: Duration = .milliseconds(50),
@@ -29,7 +30,16 @@ public func pollUntil<Value: Sendable>(
 ) async throws -> Value {
     let deadline = ContinuousClock.now + timeout
     while true {
-        let value = try await read()
+        let value: Value
+        do {
+            value = try await read()
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            if ContinuousClock.now >= deadline { throw error }
+            try await Task.sleep(for: interval)
+            continue
+        }
         if done(value) || ContinuousClock.now >= deadline { return value }
         try await Task.sleep(for: interval)
     }

@@ -111,7 +111,7 @@ import Testing
                     let answer = try await Harness.admin(proxy, .POST, "/switchover")
                     #expect(answer.status == 200, "\(String(describing: answer.json))")
                     #expect(answer.json?["loaded_state"] == true)
-                    let state = try await proxy.proxy.monitor(.engine).readState()
+                    let state = try await pollUntil { try await proxy.proxy.monitor(.engine).readState() } done: { _ in true }
                     #expect(state["player2"]?["name"] == "Yves")
                 }
             }

@@ -45,7 +45,7 @@ import Testing
             let setup = try await Harness.runClient(url: proxy.url, script: .array(Harness.startGame))
             #expect(!setup.failed, "\(setup.lines)")
         }
-        let before = try await proxy.proxy.monitor(proxy.proxy.primary).readState()
+        let before = try await pollUntil { try await proxy.proxy.monitor(proxy.proxy.primary).readState() } done: { _ in true }
         #expect(before["game_phase"] == "game_play")
         // 4 × 25 events a second: an engine committing every event with fsync on a busy
         // 2-core machine keeps up with that (a shadow that cannot is refused by the catch-up).
