@@ -211,10 +211,12 @@ final class ProxySession: EngineIOSessionHandler {
         // shadow answered the acks it owes (bounded), so the comparator sees its last outputs.
         proxy.mirrorClose(self)
         await waitForMirrorFlush()
-        // A shadow leg still connecting gets the copies waiting for it first (same bound).
+        // A shadow leg still connecting gets the copies waiting for it first: the bound is at
+        // least the time its connect is allowed (a slow shadow's handshake may take that long).
+        let bound = max(.seconds(2), proxy.configuration.legConnectTimeout)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForShadowAcks() }
-            group.addTask { try? await Task.sleep(for: .seconds(2)) }
+            group.addTask { try? await Task.sleep(for: bound) }
             await group.next()
             group.cancelAll()
         }

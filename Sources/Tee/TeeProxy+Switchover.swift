@@ -91,7 +91,8 @@ extension TeeProxy {
         // last second carried an ack id and was answered: both servers applied it, one read each
         // suffices. Otherwise (an event without an ack id: nothing tells when it was applied; a
         // threaded legacy on a busy machine may take a while) two reads a settle interval apart
-        // must agree.
+        // must agree, and while that event is under a second old the two servers' states must
+        // agree too: one that has not read its last copies yet shows the same state twice.
         let current = target.other
         let evaluator = RulesEvaluator(configuration.rules)
         var previous: (primary: JSONValue, target: JSONValue)?
@@ -109,7 +110,8 @@ extension TeeProxy {
                     states = read
                 } else if let previous,
                     evaluator.compare(primary: previous.primary, shadow: read.primary).isClean,
-                    evaluator.compare(primary: previous.target, shadow: read.target).isClean
+                    evaluator.compare(primary: previous.target, shadow: read.target).isClean,
+                    !recent || Self.agree(read, evaluator)
                 {
                     idle = true
                     states = read
@@ -216,6 +218,13 @@ extension TeeProxy {
     /// How long before a switchover no event without an ack id may have been sent for the
     /// drain to read each state once instead of twice.
     static var unackedQuiet: Duration { .seconds(1) }
+
+    /// Whether the target's state matches the primary's under the rules (dice adopted).
+    private static func agree(_ states: (primary: JSONValue, target: JSONValue), _ evaluator: RulesEvaluator) -> Bool {
+        var target = states.target
+        _ = evaluator.adopt(from: states.primary, into: &target)
+        return evaluator.compare(primary: states.primary, shadow: target).isClean
+    }
 
     /// Both states, read at the same time.
     private func readStates(current: UpstreamID, target: UpstreamID) async throws -> (primary: JSONValue, target: JSONValue) {

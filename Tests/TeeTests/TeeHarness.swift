@@ -77,9 +77,13 @@ enum Harness {
             host: "127.0.0.1", port: 0, legacy: .url(legacy), engine: engine,
             // The whole suite runs at once on 2 cores: the catch-up and drain get 10 s.
             drainTimeout: .seconds(10), settleInterval: .milliseconds(50),
-            probeInterval: .milliseconds(200), probeTimeout: .seconds(1),
+            // Probes every 200 ms, answered within the default 2 s: CI's 2-core machine stalls
+            // for over a second at times, and two misses in a row refuse a switchover.
+            probeInterval: .milliseconds(200), probeTimeout: .seconds(2),
             legReconnect: .init(initialDelay: .milliseconds(100), maxDelay: .milliseconds(500), retryInitialConnect: true),
-            legConnectTimeout: .seconds(2))
+            // The default: a threaded legacy starved on a loaded machine may take seconds to
+            // accept a leg (a client that leaves meanwhile keeps its copies as long).
+            legConnectTimeout: .seconds(5))
         configuration.rules = (try? Compare.RulesFile.load(path: root + "/fixtures/rules/scorer.yaml")) ?? .none
         // The whole suite runs at once on 2 cores: the embedded engine (one event at a time)
         // may trail the four senders by ~100 events; hold the clients from that backlog on.
