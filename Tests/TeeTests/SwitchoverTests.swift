@@ -143,6 +143,45 @@ import Testing
         }
     }
 
+    /// The target has not yet applied the client's last events but answers reads at once (a
+    /// threaded legacy starved of CPU): the drain waits for the two servers to agree instead
+    /// of taking its old state, read twice alike, for a settled one.
+    @Test func theDrainWaitsForATargetThatHasNotAppliedItsLastEvents() async throws {
+        let script: JSONValue = .array(
+            Harness.startGame + [
+                ["repeat": 5, "steps": [["emit": "increment_cp", "args": [["player_id": 1, "action": "add"]]]]],
+                ["call": "set_player_name", "args": [["player_id": 2, "name": "Bea"]]],
+                ["wait_stdin": true],
+            ])
+        try await Harness.withLegacy { _, legacyURL in
+            // Under the drain's one second for events without an ack id.
+            try await Harness.withLegacy(lag: 0.7) { _, engineURL in
+                let store = MemoryRoleStore()
+                try await Harness.withProxy(Harness.configuration(legacy: legacyURL, engine: engineURL), roleStore: store) { proxy in
+                    _ = try await Harness.waitForStatus(proxy, "shadow healthy") { $0["shadow_health"] == "healthy" }
+                    let client = try Harness.startClient(url: proxy.url, script: script, standardInput: true)
+                    do {
+                        // The primary applied the five increments; the target does 0.7 s after they arrived.
+                        _ = try await client.waitForLine(prefix: "WAITING", timeout: .seconds(15))
+                        let answer = try await Harness.admin(proxy, .POST, "/switchover", body: ["force": false])
+                        #expect(answer.status == 200, "\(String(describing: answer.json))")
+                        #expect(answer.json?["loaded_state"] == false)
+                        #expect(proxy.proxy.primary == .engine)
+                        let (comparison, primary, shadow) = try await Harness.shadowComparison(
+                            proxy, rules: Harness.configuration(legacy: "", engine: "").rules)
+                        #expect(comparison.isClean, "\(comparison.unexpected)")
+                        #expect(primary["player1"]?["cp"] == shadow["player1"]?["cp"])
+                        try client.writeLine("done")
+                        #expect(try await client.waitForExit(timeout: .seconds(15)) == 0)
+                    } catch {
+                        await client.terminate()
+                        throw error
+                    }
+                }
+            }
+        }
+    }
+
     @Test func refusedWhenTheLegacyDiffersAndSaysSo() async throws {
         try await Harness.withLegacy { _, legacyURL in
             try await Harness.withLegacy { _, engineURL in

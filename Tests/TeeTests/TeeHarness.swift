@@ -33,15 +33,19 @@ enum Harness {
 
     /// A legacy fixture on a free port (`--ordered`: each client's events in order, so
     /// message streams are deterministic), stopped after `body`.
+    /// - Parameter lag: when given, `increment_cp` is applied that many seconds after it
+    ///   arrives while reads are answered at once (`Tests/interop/tee_lagging_server.py`).
     static func withLegacy<R>(
-        ordered: Bool = true, seed: Int = 7, _ body: (TestProcess, String) async throws -> R
+        ordered: Bool = true, seed: Int = 7, lag: Double? = nil, _ body: (TestProcess, String) async throws -> R
     ) async throws -> R {
         let directory = temporaryDirectory()
+        let script = lag == nil ? root + "/fixtures/legacy-server/server.py" : root + "/Tests/interop/tee_lagging_server.py"
         var arguments = [
-            root + "/fixtures/legacy-server/server.py", "--host", "127.0.0.1", "--port", "0",
+            script, "--host", "127.0.0.1", "--port", "0",
             "--state-file", directory + "/state.json", "--seed", "\(seed)",
         ]
         if ordered { arguments.append("--ordered") }
+        if let lag { arguments += ["--lag", "\(lag)"] }
         return try await withTestProcess(python, arguments) { process in
             let port = try await process.listeningPort()
             return try await body(process, "http://127.0.0.1:\(port)")
