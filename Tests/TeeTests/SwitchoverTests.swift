@@ -171,8 +171,7 @@ import Testing
                             proxy, rules: Harness.configuration(legacy: "", engine: "").rules)
                         #expect(comparison.isClean, "\(comparison.unexpected)")
                         #expect(primary["player1"]?["cp"] == shadow["player1"]?["cp"])
-                        try client.writeLine("done")
-                        #expect(try await client.waitForExit(timeout: .seconds(15)) == 0)
+                        try await Harness.release(client)
                     } catch {
                         await client.terminate()
                         throw error

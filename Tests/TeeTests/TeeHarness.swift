@@ -11,6 +11,7 @@ import ServiceLifecycle
 import SocketIOClient
 import StateTeeTesting
 import Synchronization
+import Testing
 @testable import Tee
 
 /// Live-test helpers: legacy fixtures, the proxy in-process, python clients.
@@ -202,6 +203,13 @@ enum Harness {
 
     /// Starts a scripted client; returns its process (read `stdoutLines`, `waitForExit`).
     /// `standardInput`: the script may wait for a line from the test (`wait_stdin`).
+    /// Releases a client that waits on standard input: it saw no disconnect and exits cleanly.
+    static func release(_ client: TestProcess, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        #expect(!client.stdoutLines.contains { $0.hasPrefix("DISCONNECTED") }, sourceLocation: sourceLocation)
+        try client.writeLine("done")
+        #expect(try await client.waitForExit(timeout: .seconds(15)) == 0, sourceLocation: sourceLocation)
+    }
+
     static func startClient(
         url: String, script: JSONValue, transport: String = "websocket", standardInput: Bool = false
     ) throws -> TestProcess {
@@ -223,8 +231,12 @@ enum Harness {
             return ClientRun(lines: process.stdoutLines, exitStatus: status, stderr: process.stderr)
         } catch {
             await process.terminate()
-            throw error
+            throw ClientFailure(description: "\(error); its last lines: \(process.stdoutLines.suffix(6)); stderr: \(process.stderr.suffix(2000))")
         }
+    }
+
+    struct ClientFailure: Error, CustomStringConvertible {
+        let description: String
     }
 
     // MARK: - Admin API
