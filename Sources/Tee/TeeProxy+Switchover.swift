@@ -111,7 +111,7 @@ extension TeeProxy {
                 } else if let previous,
                     evaluator.compare(primary: previous.primary, shadow: read.primary).isClean,
                     evaluator.compare(primary: previous.target, shadow: read.target).isClean,
-                    !recent || Self.agree(read, evaluator)
+                    !recent || Self.handoffComparison(read, evaluator).isClean
                 {
                     idle = true
                     states = read
@@ -142,13 +142,10 @@ extension TeeProxy {
 
         // Handoff: compare after rules (dice adopted); load the target when it can be.
         guard let states else { preconditionFailure("drained without states") }
-        var targetState = states.target
-        _ = evaluator.adopt(from: states.primary, into: &targetState)
-        let comparison = evaluator.compare(primary: states.primary, shadow: targetState)
-        let summary = comparison.unexpected.prefix(3).map { "\($0)" }.joined(separator: "; ")
+        let comparison = Self.handoffComparison(states, evaluator)
         var loaded = false
         var handoff = withRegistry {
-            $0.machine.compared(differs: !comparison.isClean, summary: summary, targetCanLoad: monitor(target).canLoadState)
+            $0.machine.compared(differs: !comparison.isClean, summary: comparison.summary, targetCanLoad: monitor(target).canLoadState)
         }
         if case .load = handoff {
             var failure: String?
@@ -219,11 +216,15 @@ extension TeeProxy {
     /// drain to read each state once instead of twice.
     static var unackedQuiet: Duration { .seconds(1) }
 
-    /// Whether the target's state matches the primary's under the rules (dice adopted).
-    private static func agree(_ states: (primary: JSONValue, target: JSONValue), _ evaluator: RulesEvaluator) -> Bool {
+    /// The target's state against the primary's under the rules, the primary's dice adopted:
+    /// whether they match, and the first three unexpected differences.
+    private static func handoffComparison(
+        _ states: (primary: JSONValue, target: JSONValue), _ evaluator: RulesEvaluator
+    ) -> (isClean: Bool, summary: String) {
         var target = states.target
         _ = evaluator.adopt(from: states.primary, into: &target)
-        return evaluator.compare(primary: states.primary, shadow: target).isClean
+        let comparison = evaluator.compare(primary: states.primary, shadow: target)
+        return (comparison.isClean, comparison.unexpected.prefix(3).map { "\($0)" }.joined(separator: "; "))
     }
 
     /// Both states, read at the same time.
