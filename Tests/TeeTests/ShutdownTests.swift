@@ -19,7 +19,8 @@ import Testing
                     var started: [TestProcess] = []
                     for transport in ["websocket", "polling"] {
                         let client = try Harness.startClient(
-                            url: proxy.url, script: [["emit": "request_game_state"], ["sleep": 20]], transport: transport)
+                            url: proxy.url, script: [["emit": "request_game_state"], ["wait_stdin": true]],
+                            transport: transport, standardInput: true)
                         started.append(client)
                         _ = try await client.waitForLine(prefix: "CONNECTED", timeout: .seconds(10))
                     }
